@@ -1,0 +1,45 @@
+"""Keyset cursors for a story's stream: (time shown, id) of the last entry on a page.
+
+A cursor is "<microseconds since the epoch>.<entry id>", so it is stable when entries
+are added above it and needs no OFFSET, however deep a reader goes.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(entry):
+    return f"{(entry.published_at - EPOCH) // timedelta(microseconds=1)}.{entry.pk}"
+
+
+def decode_cursor(value):
+    """Return (published_at, pk) for a cursor, or raise BadCursor saying what is wrong."""
+    micros, _, pk = value.partition(".")
+    if not (micros.lstrip("-").isdigit() and pk.isdigit()):
+        raise BadCursor("expected “<microseconds>.<entry id>”")
+    try:
+        published_at = EPOCH + timedelta(microseconds=int(micros))
+    except OverflowError:
+        raise BadCursor("the time is out of range") from None
+    if not 0 < int(pk) < 2**63:
+        raise BadCursor("the entry id is out of range")
+    return published_at, int(pk)
+
+
+def entries_page(entries, *, size, before=None, inclusive=False):
+    """One page of ``entries`` newest first, at or before the cursor, and the next cursor.
+
+    Fetches one entry more than it shows to know whether an older page exists.
+    """
+    if before is not None:
+        entries = entries.at_or_before(*before, inclusive=inclusive)
+    else:
+        entries = entries.newest_first()
+    page = list(entries[: size + 1])
+    older = encode_cursor(page[size - 1]) if len(page) > size else None
+    return page[:size], older

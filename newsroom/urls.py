@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Newsroom live desk"
+admin.site.site_title = "Newsroom"
+admin.site.index_title = "Live stories"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("liveblog.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,40 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from liveblog.roles import EDITORS, REPORTERS
+
+from .factories import PersonFactory, StoryFactory, UserFactory
+
+
+def _staff(username, role):
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=role))
+    PersonFactory(name=username.title(), slug=username, user=user)
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    return _staff("editor", EDITORS)
+
+
+@pytest.fixture
+def reporter(db):
+    return _staff("reporter", REPORTERS)
+
+
+@pytest.fixture
+def other_reporter(db):
+    return _staff("other-reporter", REPORTERS)
+
+
+@pytest.fixture
+def story(db):
+    return StoryFactory()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,0 +1,71 @@
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from liveblog.models import Entry, KeyPoint, Person, Story
+
+pytestmark = pytest.mark.django_db
+
+# The seed story's times and datelines, newest first (../shared/seed/README.md).
+SEED = [
+    ("12:00 a.m.", "TORONTO"),
+    ("11:15 p.m.", "WASHINGTON"),
+    ("10:55 p.m.", "WASHINGTON"),
+    ("10:35 p.m.", "WASHINGTON"),
+    ("10:30 p.m.", "WASHINGTON"),
+    ("9:50 p.m.", "WASHINGTON"),
+    ("9:30 p.m.", "WASHINGTON"),
+    ("9:00 p.m.", "WASHINGTON"),
+    ("8:25 p.m.", "WASHINGTON"),
+    ("7:50 p.m.", "WASHINGTON"),
+    ("5:55 p.m.", "WASHINGTON"),
+    ("5:30 p.m.", "WASHINGTON"),
+    ("5:00 p.m.", "BRUSSELS"),
+    ("4:55 p.m.", "BAGHDAD"),
+]
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Story.objects.get(slug="us-iran-iraq-live-updates")
+
+
+def test_demo_story_renders_the_seed_entries_in_order_with_seed_times(client, demo):
+    content = client.get(demo.get_absolute_url()).content.decode()
+    shown = re.findall(
+        r'<time class="entry-time"[^>]*>([^<]+)</time>.*?<span class="dateline">(\w+) —</span>',
+        content,
+        re.S,
+    )
+    assert shown == SEED
+    assert content.count("<li>") == 6
+    assert "Here are key points of what we know:" in content
+
+
+def test_demo_loads_twice_without_duplicates(demo):
+    counts = (
+        Story.objects.count(),
+        Entry.objects.count(),
+        KeyPoint.objects.count(),
+        Person.objects.count(),
+    )
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert counts == (
+        Story.objects.count(),
+        Entry.objects.count(),
+        KeyPoint.objects.count(),
+        Person.objects.count(),
+    )
+    assert counts[1:3] == (14, 6)
+
+
+def test_demo_logins_have_their_roles_and_bylines(demo):
+    editor = authenticate(username="editor", password="demo-editor-2020")
+    reporter = authenticate(username="reporter", password="demo-reporter-2020")
+    assert editor.has_perm("liveblog.change_story")
+    assert not reporter.has_perm("liveblog.change_story")
+    assert reporter.has_perm("liveblog.add_entry")
+    assert reporter.person.slug == "jordan-pike"

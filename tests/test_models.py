@@ -1,0 +1,137 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from liveblog.models import Entry, KeyPoint, Story
+
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_story_going_live_starts_coverage():
+    story = StoryFactory(status=Story.Status.DRAFT)
+    assert story.coverage_start is None
+    story.status = Story.Status.LIVE
+    story.save()
+    assert story.coverage_start is not None
+    assert story.coverage_end is None
+
+
+def test_story_ending_sets_coverage_end():
+    story = StoryFactory(status=Story.Status.LIVE)
+    story.status = Story.Status.ENDED
+    story.save()
+    assert story.coverage_end is not None
+    assert story.coverage_end >= story.coverage_start
+
+
+def test_story_rejects_unknown_time_zone():
+    story = StoryFactory.build(time_zone="Mars/Olympus_Mons")
+    with pytest.raises(ValidationError) as error:
+        story.full_clean()
+    assert "time_zone" in error.value.message_dict
+
+
+def test_public_stories_exclude_drafts():
+    live = StoryFactory(status=Story.Status.LIVE)
+    ended = StoryFactory(status=Story.Status.ENDED)
+    StoryFactory(status=Story.Status.DRAFT)
+    assert set(Story.objects.public()) == {live, ended}
+
+
+def test_front_page_lists_live_stories_before_ended_ones():
+    ended = StoryFactory(status=Story.Status.ENDED)
+    live = StoryFactory(status=Story.Status.LIVE)
+    ended.save()  # the most recently updated, yet still after the live story
+    assert list(Story.objects.for_front_page()) == [live, ended]
+
+
+def test_entry_stores_its_rendered_html_on_save():
+    entry = EntryFactory(headline="Pentagon briefing <b>ends</b>", dateline="WASHINGTON")
+    entry.refresh_from_db()
+    assert f'<article class="entry" id="entry-{entry.pk}"' in entry.html
+    assert "Pentagon briefing &lt;b&gt;ends&lt;/b&gt;" in entry.html
+    assert '<span class="dateline">WASHINGTON —</span> First paragraph.' in entry.html
+
+
+def test_entry_html_follows_byline_changes():
+    entry = EntryFactory()
+    entry.authors.add(PersonFactory(name="Dana Reyes"))
+    entry.refresh_from_db()
+    assert "Dana Reyes" in entry.html
+
+
+def test_entry_html_follows_a_renamed_author():
+    author = PersonFactory(name="Dana Reyes")
+    entry = EntryFactory(authors=[author])
+    author.name = "Dana Reyes-Whitman"
+    author.save()
+    entry.refresh_from_db()
+    assert "Dana Reyes-Whitman" in entry.html
+
+
+def test_entry_html_follows_authors_added_from_the_person_side():
+    author = PersonFactory(name="Dana Reyes")
+    entry = EntryFactory()
+    author.entries_written.add(entry)
+    entry.refresh_from_db()
+    assert "Dana Reyes" in entry.html
+    author.entries_written.clear()
+    entry.refresh_from_db()
+    assert "Dana Reyes" not in entry.html
+
+
+def test_entry_html_follows_the_story_time_zone():
+    entry = EntryFactory(published_at=datetime(2020, 1, 7, 5, 0, tzinfo=UTC))
+    assert "12:00 a.m." in Entry.objects.get(pk=entry.pk).html
+    story = entry.story
+    story.time_zone = "Europe/London"
+    story.save()
+    assert "5:00 a.m." in Entry.objects.get(pk=entry.pk).html
+
+
+def test_entry_rejects_a_future_time():
+    entry = EntryFactory.build(
+        story=StoryFactory(), published_at=timezone.now() + timedelta(hours=1)
+    )
+    with pytest.raises(ValidationError) as error:
+        entry.full_clean()
+    assert "published_at" in error.value.message_dict
+
+
+def test_entry_accepts_an_earlier_time():
+    entry = EntryFactory.build(
+        story=StoryFactory(), published_at=timezone.now() - timedelta(hours=3)
+    )
+    entry.full_clean()
+
+
+def test_public_entries_exclude_draft_stories():
+    public = EntryFactory(story=StoryFactory(status=Story.Status.LIVE))
+    EntryFactory(story=StoryFactory(status=Story.Status.DRAFT))
+    assert list(Entry.objects.public()) == [public]
+
+
+def test_keypoints_public_only_pinned_in_position_order():
+    story = StoryFactory()
+    second = KeyPointFactory(story=story, position=2)
+    first = KeyPointFactory(story=story, position=1)
+    KeyPointFactory(story=story, position=0, pinned=False)
+    assert list(KeyPoint.objects.public().filter(story=story)) == [first, second]
+
+
+def test_keypoint_must_link_an_entry_of_its_own_story():
+    point = KeyPointFactory.build(story=StoryFactory(), entry=EntryFactory())
+    with pytest.raises(ValidationError) as error:
+        point.full_clean()
+    assert "entry" in error.value.message_dict
+
+
+def test_get_absolute_urls():
+    entry = EntryFactory(story=StoryFactory(slug="iran"))
+    assert entry.story.get_absolute_url() == "/stories/iran/"
+    assert entry.get_absolute_url() == f"/stories/iran/entries/{entry.pk}/#entry-{entry.pk}"
+    assert PersonFactory(slug="mark-esper").get_absolute_url() == "/people/mark-esper/"
