@@ -25,9 +25,13 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path():
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
-        pytest.fail("Chromium not found: install Debian's chromium package (`.ci/run` does) or set CHROMIUM")
+        pytest.fail(
+            "Chromium not found: install Debian's chromium package (`.ci/run` does) or set CHROMIUM"
+        )
     return path
 
 
@@ -43,7 +47,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        base_url=live_server.url, permissions=["clipboard-read", "clipboard-write"]
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
