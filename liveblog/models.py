@@ -2,16 +2,23 @@ import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db import models, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .pagination import encode_cursor
+
 # A reporter's clock may run a little ahead of the server's; an entry shown "now" on
 # their machine must not be refused as a future time.
 CLOCK_SKEW = timedelta(minutes=2)
+
+
+def version_cache_key(slug):
+    return f"liveblog:story-version:{slug}"
 
 
 def default_time_zone():
@@ -57,7 +64,7 @@ class Person(models.Model):
         super().save(*args, **kwargs)
         if byline_changed:
             for entry in self.entries_written.select_related("story"):
-                entry.refresh_html()
+                entry.publish_change()
 
     def get_absolute_url(self):
         return reverse("liveblog:person", args=[self.slug])
@@ -113,6 +120,8 @@ class Story(models.Model):
     coverage_end = models.DateTimeField(null=True, blank=True, help_text="Set when coverage ends.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Advances with every change a reader can see; readers poll "what changed since N".
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = StoryQuerySet.as_manager()
 
@@ -132,11 +141,30 @@ class Story(models.Model):
         elif self.status == self.Status.ENDED:
             self.coverage_start = self.coverage_start or now
             self.coverage_end = self.coverage_end or now
-        rendering_changed = self._rendering_changed()
-        super().save(*args, **kwargs)
-        if rendering_changed:
-            for entry in self.entries.all():
-                entry.refresh_html()
+        old = (
+            Story.objects.filter(pk=self.pk).values("slug", "time_zone").first()
+            if self.pk
+            else None
+        )
+        if old is not None and kwargs.get("update_fields") is None:
+            # The version only moves through bump_version(): an instance loaded before
+            # an entry was posted must not write its stale number back.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "version"
+            ]
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old is None:
+                return
+            if old != {"slug": self.slug, "time_zone": self.time_zone}:
+                # Every entry shows the story's zone and URL in its stored HTML.
+                for entry in self.entries.all():
+                    entry.refresh_html()
+            if old["slug"] != self.slug:
+                transaction.on_commit(lambda: cache.delete(version_cache_key(old["slug"])))
+            self.bump_version(StoryChange.Kind.STORY)
 
     def get_absolute_url(self):
         return reverse("liveblog:story", args=[self.slug])
@@ -153,12 +181,45 @@ class Story(models.Model):
     def is_public(self):
         return self.status in self.PUBLIC_STATUSES
 
-    def _rendering_changed(self):
-        """Whether a change alters the stored HTML of every entry (its time zone or URL)."""
-        if self.pk is None:
-            return False
-        old = Story.objects.filter(pk=self.pk).values("slug", "time_zone").first()
-        return old is not None and old != {"slug": self.slug, "time_zone": self.time_zone}
+    def bump_version(self, kind, entry_id=None):
+        """Advance the story's version and log what changed, in the caller's transaction.
+
+        The UPDATE takes the story row's lock until the transaction ends, so concurrent
+        posts get consecutive versions in commit order: a reader who has seen version N
+        has seen every change up to N, with no gap and no duplicate.
+        """
+        with transaction.atomic():
+            Story.objects.filter(pk=self.pk).update(
+                version=F("version") + 1, updated_at=timezone.now()
+            )
+            self.version = Story.objects.filter(pk=self.pk).values_list("version", flat=True).get()
+            StoryChange.objects.create(
+                story_id=self.pk, version=self.version, kind=kind, entry_id=entry_id
+            )
+            transaction.on_commit(self._publish_version)
+        return self.version
+
+    def _publish_version(self):
+        """Tell the live-updates endpoint the committed version, so it can answer "no
+        change" without the database."""
+        row = Story.objects.filter(pk=self.pk).values("slug", "status", "version").first()
+        if row is None:
+            return
+        if row["status"] in self.PUBLIC_STATUSES:
+            cache.set(version_cache_key(row["slug"]), row["version"], timeout=None)
+        else:
+            cache.delete(version_cache_key(row["slug"]))
+
+    def changes_since(self, version, *, until):
+        """What changed after ``version`` up to ``until``: the entry ids touched, and
+        whether the key points or the story itself changed."""
+        entry_ids, kinds = set(), set()
+        changes = self.changes.filter(version__gt=version, version__lte=until)
+        for kind, entry_id in changes.values_list("kind", "entry_id"):
+            kinds.add(kind)
+            if entry_id is not None:
+                entry_ids.add(entry_id)
+        return entry_ids, StoryChange.Kind.KEY_POINTS in kinds, StoryChange.Kind.STORY in kinds
 
 
 class EntryQuerySet(models.QuerySet):
@@ -228,8 +289,9 @@ class Entry(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.refresh_html()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.publish_change()
 
     def get_absolute_url(self):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
@@ -243,6 +305,10 @@ class Entry(models.Model):
         return f"entry-{self.pk}"
 
     @property
+    def cursor(self):
+        return encode_cursor(self)
+
+    @property
     def local_published_at(self):
         return timezone.localtime(self.published_at, self.story.tzinfo)
 
@@ -253,6 +319,12 @@ class Entry(models.Model):
         """Re-render the stored public HTML after a change to the entry or its bylines."""
         self.html = self.render_html()
         Entry.objects.filter(pk=self.pk).update(html=self.html)
+
+    def publish_change(self):
+        """Re-render the entry and tell its readers, in one transaction."""
+        with transaction.atomic():
+            self.refresh_html()
+            self.story.bump_version(StoryChange.Kind.ENTRY, self.pk)
 
 
 class KeyPointQuerySet(models.QuerySet):
@@ -291,3 +363,32 @@ class KeyPoint(models.Model):
     def clean(self):
         if self.entry_id and self.story_id and self.entry.story_id != self.story_id:
             raise ValidationError({"entry": "Choose an update from this story."})
+
+
+class StoryChange(models.Model):
+    """One step of a story's version: what a reader at the version before must update.
+
+    Rows stay after an entry is deleted (a tombstone: the entry id is not a foreign
+    key), so a reader who polls later still learns to remove it.
+    """
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", "Entry posted or changed"
+        ENTRY_REMOVED = "entry_removed", "Entry removed"
+        KEY_POINTS = "key_points", "Key points changed"
+        STORY = "story", "Story changed"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="changes")
+    version = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    entry_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["story", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "version"], name="one_change_per_version")
+        ]
+
+    def __str__(self):
+        return f"{self.story_id} v{self.version}: {self.kind}"

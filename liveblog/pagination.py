@@ -4,9 +4,12 @@ A cursor is "<microseconds since the epoch>.<entry id>", so it is stable when en
 are added above it and needs no OFFSET, however deep a reader goes.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
+CURSOR = re.compile(r"(-?[0-9]{1,20})\.([0-9]{1,19})")
 
 
 class BadCursor(ValueError):
@@ -19,9 +22,10 @@ def encode_cursor(entry):
 
 def decode_cursor(value):
     """Return (published_at, pk) for a cursor, or raise BadCursor saying what is wrong."""
-    micros, _, pk = value.partition(".")
-    if not (micros.lstrip("-").isdigit() and pk.isdigit()):
+    match = CURSOR.fullmatch(value)
+    if match is None:
         raise BadCursor("expected “<microseconds>.<entry id>”")
+    micros, pk = match.groups()
     try:
         published_at = EPOCH + timedelta(microseconds=int(micros))
     except OverflowError:

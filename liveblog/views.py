@@ -1,20 +1,44 @@
-from django.conf import settings
-from django.db.models import Q
-from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+import re
 
-from .models import Entry, KeyPoint, Person, Story
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
+
+from .models import Entry, KeyPoint, Person, Story, version_cache_key
 from .pagination import BadCursor, decode_cursor, entries_page
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
+VERSION = re.compile(r"[0-9]{1,18}")
+# Ready in the cache once a version is known: a day is plenty, a change refreshes it.
+VERSION_TIMEOUT = 24 * 60 * 60
 
 
+def cacheable(response, max_age):
+    """Let browsers and the caches in front keep a public answer briefly, and serve it
+    stale while they fetch a new one or while the origin is failing."""
+    response["Cache-Control"] = (
+        f"public, max-age={min(max_age, 2)}, s-maxage={max_age}, "
+        f"stale-while-revalidate={max_age * 3}, stale-if-error=600"
+    )
+    return response
+
+
+def bad_request(reason):
+    return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
 def front_page(request):
     stories = Story.objects.for_front_page()[:50]
     return render(request, "liveblog/front.html", {"stories": stories})
 
 
+@require_GET
 def story_page(request, slug):
     story = get_object_or_404(Story.objects.public(), slug=slug)
     before = None
@@ -22,12 +46,11 @@ def story_page(request, slug):
         try:
             before = decode_cursor(request.GET["before"])
         except BadCursor as e:
-            return HttpResponseBadRequest(
-                f"Bad “before” parameter: {e}.", content_type="text/plain"
-            )
+            return bad_request(f"Bad “before” parameter: {e}.")
     return _render_story(request, story, before=before)
 
 
+@require_GET
 def entry_page(request, slug, pk):
     """An entry's permalink: the story's stream from that entry down, with it at the top."""
     entry = get_object_or_404(
@@ -55,10 +78,86 @@ def _render_story(request, story, *, before, inclusive=False):
         "older_url": f"{story_url}?before={older}" if older else None,
         "is_first_page": before is None,
         "canonical_url": request.build_absolute_uri(story_url),
+        "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
     }
-    return render(request, "liveblog/story.html", context)
+    return cacheable(
+        render(request, "liveblog/story.html", context), settings.LIVEBLOG_PAGE_MAX_AGE
+    )
 
 
+@require_GET
+def story_updates(request, slug):
+    """What changed in a story since version ``since``, for readers with the page open.
+
+    URLs are keyed by versions the server gave out, so every reader at a version asks
+    the same URL and caches in front answer almost all of them. A reader already at
+    the current version gets a 304, from the cache alone when it knows the version.
+    """
+    since = request.GET.get("since", "")
+    if not VERSION.fullmatch(since):
+        return bad_request("“since” must be a story version: a whole number from the story page.")
+    since = int(since)
+    key = version_cache_key(slug)
+    current = cache.get(key)
+    if current is not None and _unchanged(request, since, current):
+        return _not_modified(since, current)
+
+    story = get_object_or_404(Story.objects.public(), slug=slug)
+    cache.add(key, story.version, VERSION_TIMEOUT)  # add, not set: never overwrite a newer one
+    if _unchanged(request, since, story.version):
+        return _not_modified(since, story.version)
+
+    payload = {
+        "version": story.version,
+        "status": story.status,
+        "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+        "reload": False,
+        "entries": [],
+        "removed": [],
+        "key_points_html": None,
+        "header_html": None,
+    }
+    if since > story.version or story.version - since > settings.LIVEBLOG_MAX_CHANGES:
+        # A version from the future (a restored database) or too far behind: start over.
+        payload["reload"] = True
+        return _updates_response(payload, since)
+
+    entry_ids, key_points_changed, story_changed = story.changes_since(since, until=story.version)
+    entries = story.entries.public().filter(pk__in=entry_ids).only(*STREAM_FIELDS).newest_first()
+    payload["entries"] = [{"id": e.pk, "cursor": e.cursor, "html": e.html} for e in entries]
+    payload["removed"] = sorted(entry_ids - {e["id"] for e in payload["entries"]})
+    context = {"story": story}
+    # A removed entry may have been what a key point linked to.
+    if key_points_changed or payload["removed"]:
+        context["key_points"] = KeyPoint.objects.public().filter(story=story)
+        payload["key_points_html"] = render_to_string("liveblog/_key_points.html", context)
+    if story_changed:
+        payload["header_html"] = render_to_string("liveblog/_story_header.html", context)
+    return _updates_response(payload, since)
+
+
+def _etag(since, version):
+    return f'"{since}-{version}"'
+
+
+def _unchanged(request, since, version):
+    """The reader is at the current version, or a cache revalidates what it holds."""
+    return since == version or request.headers.get("If-None-Match") == _etag(since, version)
+
+
+def _not_modified(since, version):
+    response = HttpResponse(status=304)
+    response["ETag"] = _etag(since, version)
+    return cacheable(response, settings.LIVEBLOG_UPDATES_MAX_AGE)
+
+
+def _updates_response(payload, since):
+    response = JsonResponse(payload)
+    response["ETag"] = _etag(since, payload["version"])
+    return cacheable(response, settings.LIVEBLOG_UPDATES_MAX_AGE)
+
+
+@require_GET
 def person_page(request, slug):
     person = get_object_or_404(Person, slug=slug)
     wrote_or_named = Q(

@@ -149,6 +149,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # How many entries a page of a story shows; older ones are a "Load older updates" away.
 LIVEBLOG_PAGE_SIZE = envint("LIVEBLOG_PAGE_SIZE", 30)
+# Seconds between a reader's polls for updates; raise it to slow clients down in a spike.
+LIVEBLOG_POLL_INTERVAL = envint("LIVEBLOG_POLL_INTERVAL", 10)
+# How long caches in front may keep a story page and an updates answer (seconds).
+LIVEBLOG_PAGE_MAX_AGE = envint("LIVEBLOG_PAGE_MAX_AGE", 10)
+LIVEBLOG_UPDATES_MAX_AGE = envint("LIVEBLOG_UPDATES_MAX_AGE", 4)
+# A reader further behind than this many changes reloads the page instead.
+LIVEBLOG_MAX_CHANGES = envint("LIVEBLOG_MAX_CHANGES", 200)
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,11 @@
-// Story page enhancements. Everything here is optional: without JavaScript each
-// "link" control is an ordinary link to the entry's permalink.
+// Story page: copy-link controls, live updates, and "Load older updates".
+// Every part is an enhancement: without JavaScript each "link" is a link to the
+// entry's permalink, "Load older updates" is a link to the next page, and a reload
+// shows what changed.
 (function () {
   "use strict";
 
-  function showCopied(link) {
-    var status = link.parentNode.querySelector(".copy-status");
-    if (status) {
-      status.textContent = "Link copied";
-      window.setTimeout(function () { status.textContent = ""; }, 4000);
-    }
-  }
-
+  // --- Copy link -------------------------------------------------------------
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a.permalink");
     if (!link || !navigator.clipboard || event.metaKey || event.ctrlKey || event.shiftKey) {
@@ -18,8 +13,238 @@
     }
     event.preventDefault();
     navigator.clipboard.writeText(link.href).then(
-      function () { showCopied(link); },
+      function () {
+        var status = link.parentNode.querySelector(".copy-status");
+        if (!status) return;
+        status.textContent = "Link copied";
+        window.setTimeout(function () { status.textContent = ""; }, 4000);
+      },
       function () { window.location.href = link.href; }
     );
   });
+
+  var root = document.querySelector(".story[data-updates-url]");
+  var stream = document.getElementById("entries");
+  if (!root || !stream || !window.fetch) return;
+
+  var state = {
+    version: root.dataset.version,
+    interval: parseInt(root.dataset.pollInterval, 10) || 10,
+    url: root.dataset.updatesUrl,
+    firstPage: root.dataset.firstPage === "true",
+    failures: 0,
+    pending: [],
+    timer: null,
+    inFlight: false
+  };
+  var button = document.getElementById("new-updates");
+  var announcer = document.getElementById("live-status");
+
+  function articles() {
+    return Array.prototype.slice.call(stream.querySelectorAll("article.entry"));
+  }
+
+  function key(article) {
+    var parts = article.dataset.cursor.split(".");
+    return [Number(parts[0]), Number(parts[1])];
+  }
+
+  function isNewer(a, b) {
+    var x = key(a), y = key(b);
+    return x[0] !== y[0] ? x[0] > y[0] : x[1] > y[1];
+  }
+
+  function toElement(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  // Put an entry where its time belongs. One older than every loaded entry stays out:
+  // "Load older updates" brings it in its turn.
+  function place(article) {
+    var list = articles();
+    for (var i = 0; i < list.length; i++) {
+      if (isNewer(article, list[i])) {
+        stream.insertBefore(article, list[i]);
+        return;
+      }
+    }
+    if (!document.querySelector(".load-older")) stream.appendChild(article);
+  }
+
+  // Date headings sit wherever the day changes; their text travels with each entry.
+  function regroupDays() {
+    Array.prototype.forEach.call(stream.querySelectorAll(".day-heading"), function (h) { h.remove(); });
+    var previous = null;
+    articles().forEach(function (article) {
+      if (article.dataset.day !== previous) {
+        var heading = document.createElement("h2");
+        heading.className = "day-heading";
+        heading.textContent = article.dataset.dayLabel;
+        stream.insertBefore(heading, article);
+        previous = article.dataset.day;
+      }
+    });
+    var empty = document.querySelector(".stream .empty");
+    if (empty) empty.hidden = articles().length > 0;
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function plural(n) {
+    return n + (n === 1 ? " new update" : " new updates");
+  }
+
+  // The reader is "at the top" while the start of the stream has not scrolled away.
+  function readerAtTop() {
+    return state.firstPage && stream.getBoundingClientRect().top > -20;
+  }
+
+  function showPending() {
+    state.pending.sort(function (a, b) { return isNewer(a, b) ? 1 : -1; });
+    state.pending.forEach(place);
+    var first = state.pending[state.pending.length - 1];
+    state.pending = [];
+    button.hidden = true;
+    regroupDays();
+    if (first) {
+      first.setAttribute("tabindex", "-1");
+      first.scrollIntoView({ block: "start" });
+      first.focus({ preventScroll: true });
+    }
+  }
+
+  button.addEventListener("click", function () {
+    if (!state.firstPage) {
+      window.location.href = root.dataset.storyUrl;
+      return;
+    }
+    showPending();
+  });
+
+  function apply(update) {
+    if (update.reload) {
+      window.location.reload();
+      return;
+    }
+    update.removed.forEach(function (id) {
+      var gone = document.getElementById("entry-" + id);
+      if (gone) gone.remove();
+      state.pending = state.pending.filter(function (a) { return a.id !== "entry-" + id; });
+    });
+    var arrivals = [];
+    update.entries.forEach(function (item) {
+      var fresh = toElement(item.html);
+      var waiting = state.pending.findIndex(function (a) { return a.id === fresh.id; });
+      var existing = document.getElementById(fresh.id);
+      if (waiting >= 0) {
+        state.pending[waiting] = fresh;
+      } else if (existing && existing.dataset.cursor === fresh.dataset.cursor) {
+        existing.replaceWith(fresh);
+      } else if (existing) {
+        existing.remove();  // re-timed: it moves to where its new time belongs
+        place(fresh);
+      } else {
+        arrivals.push(fresh);
+      }
+    });
+    if (arrivals.length && readerAtTop()) {
+      arrivals.forEach(place);
+      announce(plural(arrivals.length));
+    } else if (arrivals.length) {
+      state.pending = state.pending.concat(arrivals);
+      button.textContent = plural(state.pending.length);
+      button.hidden = false;
+      announce(plural(state.pending.length));
+    }
+    if (update.key_points_html !== null) {
+      document.getElementById("key-points-block").innerHTML = update.key_points_html;
+    }
+    if (update.header_html !== null) {
+      document.getElementById("story-header").innerHTML = update.header_html;
+      if (update.status === "ended") announce("Coverage has ended.");
+    }
+    regroupDays();
+    state.version = String(update.version);
+    state.interval = update.poll_interval || state.interval;
+  }
+
+  // Poll at the server's interval, four times slower in a hidden tab, with jitter so
+  // readers who opened the page together do not poll together, and backing off on errors.
+  function schedule() {
+    window.clearTimeout(state.timer);
+    var delay = state.interval * 1000 * (document.hidden ? 4 : 1);
+    if (state.failures) delay = Math.min(delay * Math.pow(2, state.failures), 300000);
+    state.timer = window.setTimeout(poll, delay * (0.8 + Math.random() * 0.4));
+  }
+
+  function poll() {
+    if (state.inFlight) return;
+    state.inFlight = true;
+    fetch(state.url + "?since=" + encodeURIComponent(state.version), {
+      headers: { Accept: "application/json" },
+      credentials: "omit"
+    })
+      .then(function (response) {
+        if (response.status === 304) return null;
+        if (!response.ok) throw new Error("updates answered " + response.status);
+        return response.json();
+      })
+      .then(function (update) {
+        state.failures = 0;
+        if (update) apply(update);
+      })
+      .catch(function () {
+        state.failures = Math.min(state.failures + 1, 8);
+      })
+      .then(function () {
+        state.inFlight = false;
+        schedule();
+      });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) poll();
+  });
+
+  // --- Load older updates ----------------------------------------------------
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.load-older");
+    if (!link) return;
+    event.preventDefault();
+    link.setAttribute("aria-busy", "true");
+    fetch(link.href, { headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("older page answered " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var first = null;
+        page.querySelectorAll("#entries article.entry").forEach(function (article) {
+          if (document.getElementById(article.id)) return;
+          stream.appendChild(article);
+          first = first || article;
+        });
+        var next = page.querySelector("a.load-older");
+        if (next) {
+          link.setAttribute("href", next.getAttribute("href"));
+          link.removeAttribute("aria-busy");
+        } else {
+          link.parentNode.remove();
+        }
+        regroupDays();
+        if (first) {
+          first.setAttribute("tabindex", "-1");
+          first.focus({ preventScroll: true });
+        }
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+
+  schedule();
 })();

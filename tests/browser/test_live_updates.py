@@ -1,0 +1,105 @@
+import pytest
+from playwright.sync_api import expect
+
+from liveblog.models import Story
+
+from ..factories import EntryFactory, KeyPointFactory, StoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Poll every second; a change must show within a few polls (jitter is ±20 %).
+WITHIN = 6_000
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(settings):
+    settings.LIVEBLOG_POLL_INTERVAL = 1
+
+
+@pytest.fixture
+def live_story():
+    story = StoryFactory(headline="Live story")
+    EntryFactory(story=story, headline="First update")
+    return story
+
+
+def test_a_posted_entry_appears_and_is_announced(page, live_story):
+    page.goto(live_story.get_absolute_url())
+    entry = EntryFactory(
+        story=Story.objects.get(pk=live_story.pk), headline="Senators to be briefed"
+    )
+    expect(page.locator(f"#{entry.anchor}")).to_contain_text(
+        "Senators to be briefed", timeout=WITHIN
+    )
+    first_article = page.locator("#entries article.entry").first
+    expect(first_article).to_have_id(entry.anchor)
+    expect(page.locator("#live-status")).to_have_text("1 new update")
+    assert page.locator(f"#{entry.anchor}").count() == 1
+
+
+def test_an_edited_entry_changes_in_place(page, live_story):
+    entry = live_story.entries.get()
+    page.goto(live_story.get_absolute_url())
+    entry.headline = "First update, corrected"
+    entry.save()
+    expect(page.locator(f"#{entry.anchor} h3")).to_have_text(
+        "First update, corrected", timeout=WITHIN
+    )
+    assert page.locator("article.entry").count() == 1
+
+
+def test_a_deleted_entry_disappears(page, live_story):
+    entry = live_story.entries.get()
+    page.goto(live_story.get_absolute_url())
+    expect(page.locator(f"#{entry.anchor}")).to_be_visible()
+    entry.delete()
+    expect(page.locator("article.entry")).to_have_count(0, timeout=WITHIN)
+
+
+def test_key_points_refresh(page, live_story):
+    page.goto(live_story.get_absolute_url())
+    KeyPointFactory(story=live_story, text="The Pentagon readied the Bataan group")
+    expect(page.locator(".key-points")).to_contain_text(
+        "The Pentagon readied the Bataan group", timeout=WITHIN
+    )
+
+
+def test_the_live_marker_turns_into_the_ended_note(page, live_story):
+    page.goto(live_story.get_absolute_url())
+    expect(page.locator(".live-marker")).to_be_visible()
+    live_story.status = Story.Status.ENDED
+    live_story.save()
+    expect(page.locator("#story-header")).to_contain_text("Coverage has ended", timeout=WITHIN)
+    expect(page.locator(".live-marker")).to_have_count(0)
+
+
+def test_a_reader_scrolled_down_gets_a_new_updates_button(page, live_story):
+    for n in range(25):
+        EntryFactory(story=live_story, headline=f"Update {n}", body="A paragraph.\n\n" * 6)
+    page.goto(live_story.get_absolute_url())
+    reading = page.locator("article.entry").nth(20)
+    reading.scroll_into_view_if_needed()
+    where = reading.bounding_box()["y"]
+    entry = EntryFactory(story=Story.objects.get(pk=live_story.pk), headline="Breaking")
+    button = page.locator("#new-updates")
+    expect(button).to_have_text("1 new update", timeout=WITHIN)
+    assert page.locator(f"#{entry.anchor}").count() == 0
+    assert reading.bounding_box()["y"] == where  # what the reader reads has not moved
+    button.click()
+    expect(page.locator(f"#{entry.anchor}")).to_be_focused()
+    expect(button).to_be_hidden()
+    expect(page.locator("#entries article.entry").first).to_have_id(entry.anchor)
+
+
+def test_load_older_updates_appends_the_next_page(page, live_story, settings):
+    settings.LIVEBLOG_PAGE_SIZE = 3
+    for n in range(5):
+        EntryFactory(story=live_story, headline=f"Update {n}")
+    page.goto(live_story.get_absolute_url())
+    expect(page.locator("article.entry")).to_have_count(3)
+    page.locator("a.load-older").click()
+    expect(page.locator("article.entry")).to_have_count(6)
+    expect(page.locator("a.load-older")).to_have_count(0)
+    ids = page.eval_on_selector_all("article.entry", "els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids))
+    assert page.url.endswith(live_story.get_absolute_url())

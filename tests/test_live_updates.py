@@ -1,0 +1,278 @@
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+from django.template.loader import render_to_string
+
+from liveblog.models import Entry, Story, StoryChange, version_cache_key
+
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def updates(client, story, since, **headers):
+    return client.get(f"/stories/{story.slug}/updates/", {"since": since}, headers=headers)
+
+
+def versions(story):
+    return list(story.changes.values_list("version", flat=True))
+
+
+def test_every_visible_change_advances_the_version_and_logs_it(story):
+    entry = EntryFactory(story=story)
+    entry.headline = "Edited"
+    entry.save()
+    entry.authors.add(PersonFactory())
+    point = KeyPointFactory(story=story)
+    point.delete()
+    story.lede = "A new lede."
+    story.save()
+    entry_id = entry.pk
+    entry.delete()
+    story.refresh_from_db()
+    kinds = list(story.changes.values_list("kind", "entry_id"))
+    assert kinds == [
+        ("entry", entry_id),
+        ("entry", entry_id),
+        ("entry", entry_id),
+        ("key_points", None),
+        ("key_points", None),
+        ("story", None),
+        ("entry_removed", entry_id),
+    ]
+    assert versions(story) == list(range(1, 8))
+    assert story.version == 7
+
+
+def test_renaming_an_author_is_a_change_readers_get(client, story):
+    author = PersonFactory(name="Dana Reyes")
+    entry = EntryFactory(story=story, authors=[author])
+    story.refresh_from_db()
+    at = story.version
+    author.name = "Dana Reyes-Whitman"
+    author.save()
+    payload = updates(client, story, at).json()
+    assert [e["id"] for e in payload["entries"]] == [entry.pk]
+    assert "Dana Reyes-Whitman" in payload["entries"][0]["html"]
+
+
+def test_posting_an_entry_moves_the_story_up_the_front_page(story):
+    other = StoryFactory()
+    EntryFactory(story=story)
+    assert list(Story.objects.for_front_page()) == [story, other]
+
+
+def test_deleting_a_story_with_entries_and_key_points_works(story):
+    EntryFactory(story=story)
+    KeyPointFactory(story=story)
+    story.delete()
+    assert not StoryChange.objects.exists()
+
+
+def test_updates_return_new_entries_as_the_stored_partial(client, story):
+    first = EntryFactory(story=story)
+    story.refresh_from_db()
+    at = story.version
+    second = EntryFactory(story=story)
+    payload = updates(client, story, at).json()
+    assert [e["id"] for e in payload["entries"]] == [second.pk]
+    rendered = render_to_string("liveblog/_entry.html", {"entry": second, "story": story})
+    assert payload["entries"][0]["html"] == rendered
+    assert payload["entries"][0]["cursor"] == second.cursor
+    assert payload["version"] == at + 1
+    assert payload["removed"] == []
+    assert first.pk not in [e["id"] for e in payload["entries"]]
+
+
+def test_story_page_shows_the_same_entry_html_as_updates(client, story):
+    entry = EntryFactory(story=story)
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert Entry.objects.get(pk=entry.pk).html in page
+    assert f'data-version="{Story.objects.get(pk=story.pk).version}"' in page
+
+
+def test_updates_replace_edited_entries(client, story):
+    entry = EntryFactory(story=story, headline="Before")
+    at = Story.objects.get(pk=story.pk).version
+    entry.headline = "After"
+    entry.save()
+    payload = updates(client, story, at).json()
+    assert len(payload["entries"]) == 1
+    assert "After" in payload["entries"][0]["html"]
+
+
+def test_updates_list_deleted_entries_to_remove(client, story):
+    entry = EntryFactory(story=story)
+    EntryFactory(story=story)
+    at = Story.objects.get(pk=story.pk).version
+    entry_id = entry.pk
+    entry.delete()
+    payload = updates(client, story, at).json()
+    assert payload["removed"] == [entry_id]
+    assert payload["entries"] == []
+
+
+def test_an_entry_posted_then_deleted_between_polls_is_only_removed(client, story):
+    at = Story.objects.get(pk=story.pk).version
+    entry = EntryFactory(story=story)
+    entry_id = entry.pk
+    entry.delete()
+    payload = updates(client, story, at).json()
+    assert payload["entries"] == []
+    assert payload["removed"] == [entry_id]
+
+
+def test_updates_send_key_points_when_they_change(client, story):
+    at = Story.objects.get(pk=story.pk).version
+    EntryFactory(story=story)
+    assert updates(client, story, at).json()["key_points_html"] is None
+    KeyPointFactory(story=story, text="Pentagon readies the Bataan group")
+    payload = updates(client, story, at).json()
+    assert "Pentagon readies the Bataan group" in payload["key_points_html"]
+
+
+def test_updates_send_the_header_when_coverage_ends(client, story):
+    at = Story.objects.get(pk=story.pk).version
+    story.status = Story.Status.ENDED
+    story.save()
+    payload = updates(client, story, at).json()
+    assert payload["status"] == "ended"
+    assert "Coverage has ended" in payload["header_html"]
+
+
+def test_reader_at_the_current_version_gets_304_with_an_etag(client, story):
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    response = updates(client, story, current)
+    assert response.status_code == 304
+    assert response["ETag"] == f'"{current}-{current}"'
+
+
+def test_cache_revalidating_an_unchanged_answer_gets_304(client, story):
+    EntryFactory(story=story)
+    EntryFactory(story=story)
+    response = updates(client, story, 1)
+    assert response.status_code == 200
+    again = updates(client, story, 1, if_none_match=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_updates_are_cacheable_by_shared_caches(client, story):
+    EntryFactory(story=story)
+    cache_control = updates(client, story, 0)["Cache-Control"]
+    assert "public" in cache_control
+    assert "s-maxage=" in cache_control
+    assert "stale-while-revalidate=" in cache_control
+    assert "stale-if-error=" in cache_control
+    assert "s-maxage=" in client.get(story.get_absolute_url())["Cache-Control"]
+
+
+@pytest.mark.parametrize("since", ["", "abc", "-1", "1.5", "9" * 40, "1e3", "²", "١٢"])
+def test_malformed_version_is_a_400_with_a_reason(client, story, since):
+    response = updates(client, story, since)
+    assert response.status_code == 400
+    assert "since" in response.content.decode()
+
+
+def test_future_version_asks_the_reader_to_reload(client, story):
+    EntryFactory(story=story)
+    payload = updates(client, story, 999).json()
+    assert payload["reload"] is True
+    assert payload["version"] == 1
+
+
+def test_reader_far_behind_is_asked_to_reload(client, story, settings):
+    settings.LIVEBLOG_MAX_CHANGES = 3
+    for _ in range(5):
+        EntryFactory(story=story)
+    assert updates(client, story, 0).json()["reload"] is True
+    assert updates(client, story, 2).json()["reload"] is False
+
+
+def test_updates_of_a_draft_story_are_the_same_404_as_a_missing_one(client):
+    draft = StoryFactory(status=Story.Status.DRAFT, slug="secret")
+    EntryFactory(story=draft)
+    assert updates(client, draft, 0).status_code == 404
+    assert client.get("/stories/nothing/updates/", {"since": 0}).status_code == 404
+
+
+def test_a_story_taken_back_to_draft_stops_answering_from_the_cache(
+    client, story, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    assert updates(client, story, current).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        story.status = Story.Status.DRAFT
+        story.save()
+    assert updates(client, story, Story.objects.get(pk=story.pk).version).status_code == 404
+
+
+def _grow(story, count):
+    author = PersonFactory()
+    for _ in range(count):
+        EntryFactory(story=story, authors=[author])
+        KeyPointFactory(story=story)
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_updates_query_count_is_constant(client, story, django_assert_num_queries, size):
+    _grow(story, size)
+    cache.clear()
+    since = Story.objects.get(pk=story.pk).version - 2  # one entry, one key point
+    with django_assert_num_queries(4):  # story, changes, entries, key points
+        assert updates(client, story, since).status_code == 200
+
+
+def test_304_at_the_current_version_needs_no_query_when_the_cache_is_warm(
+    client, story, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    assert cache.get(version_cache_key(story.slug)) == current
+    with django_assert_num_queries(0):
+        assert updates(client, story, current).status_code == 304
+
+
+def test_304_with_a_cold_cache_needs_one_query(client, story, django_assert_num_queries):
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    cache.clear()
+    with django_assert_num_queries(1):
+        assert updates(client, story, current).status_code == 304
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_get_consecutive_versions_without_gaps_or_duplicates():
+    story = StoryFactory()
+    writers, per_writer = 6, 10
+    barrier = threading.Barrier(writers)
+    errors = []
+
+    def post(n):
+        try:
+            barrier.wait()
+            for i in range(per_writer):
+                EntryFactory(story=Story.objects.get(pk=story.pk), headline=f"Writer {n} post {i}")
+        except Exception as e:
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    story.refresh_from_db()
+    total = writers * per_writer
+    assert story.version == total
+    assert versions(story) == list(range(1, total + 1))
+    entry_ids = list(story.changes.values_list("entry_id", flat=True))
+    assert sorted(entry_ids) == sorted(story.entries.values_list("pk", flat=True))
