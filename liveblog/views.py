@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from .models import Entry, KeyPoint, Person, Story, version_cache_key
 from .pagination import BadCursor, decode_cursor, entries_page
+from .templatetags.liveblog import ap_date
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
@@ -63,6 +64,16 @@ def entry_page(request, slug, pk):
     )
 
 
+def with_day_headings(entries, tz):
+    """Mark the first entry of each day (in the story's zone) with its date heading."""
+    previous = None
+    for entry in entries:
+        day = entry.published_at.astimezone(tz).date()
+        entry.day_heading = ap_date(entry.published_at, tz) if day != previous else None
+        previous = day
+    return entries
+
+
 def _render_story(request, story, *, before, inclusive=False):
     entries, older = entries_page(
         story.entries.public().only(*STREAM_FIELDS),
@@ -74,7 +85,7 @@ def _render_story(request, story, *, before, inclusive=False):
     context = {
         "story": story,
         "key_points": KeyPoint.objects.public().filter(story=story),
-        "entries": entries,
+        "entries": with_day_headings(entries, story.tzinfo),
         "older_url": f"{story_url}?before={older}" if older else None,
         "is_first_page": before is None,
         "canonical_url": request.build_absolute_uri(story_url),
