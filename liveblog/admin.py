@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .forms import EntryAdminForm, is_id
 from .models import Entry, KeyPoint, Person, Story
 from .templatetags.liveblog import ap_date, ap_time
 
@@ -55,6 +56,7 @@ class StoryAdmin(admin.ModelAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(admin.ModelAdmin):
+    form = EntryAdminForm
     list_display = ["headline", "story", "shown_at", "bylines"]
     list_filter = ["story__status", "story"]
     list_select_related = ["story"]
@@ -92,7 +94,9 @@ class EntryAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        initial.setdefault("published_at", timezone.now())
+        # Links carry ?story=<id>; anything else in the query string is ignored.
+        initial = {"story": initial["story"]} if is_id(initial.get("story", "")) else {}
+        initial["published_at"] = timezone.now()
         person = getattr(request.user, "person", None)
         if person is not None and "authors" not in initial:
             initial["authors"] = [person.pk]

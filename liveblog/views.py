@@ -88,6 +88,8 @@ def _render_story(request, story, *, before, inclusive=False):
         "entries": with_day_headings(entries, story.tzinfo),
         "older_url": f"{story_url}?before={older}" if older else None,
         "is_first_page": before is None,
+        # An older page is read by someone who has read the top: skip the lede and key points.
+        "hide_summary": before is not None and not inclusive,
         "canonical_url": request.build_absolute_uri(story_url),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
     }

@@ -215,3 +215,23 @@ def test_author_lookup_searches_people(client, reporter):
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Mark Esper"]
+
+
+@pytest.mark.parametrize(
+    "query", ["?story=abc", "?story=99999999999999999999999", "?published_at=garbage&story=1"]
+)
+def test_entry_form_ignores_a_malformed_query_string(client, reporter, story, query):
+    client.force_login(reporter)
+    assert client.get(ADD_ENTRY + query).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["story", "authors", "people"])
+def test_entry_form_answers_a_huge_id_with_a_form_error(client, reporter, story, field):
+    client.force_login(reporter)
+    data = entry_post(story)
+    data[field] = "99999999999999999999999"
+    response = client.post(ADD_ENTRY, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert "Officials will brief senators on Wednesday." in response.content.decode()
+    assert not Entry.objects.exists()

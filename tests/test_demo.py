@@ -69,3 +69,14 @@ def test_demo_logins_have_their_roles_and_bylines(demo):
     assert not reporter.has_perm("liveblog.change_story")
     assert reporter.has_perm("liveblog.add_entry")
     assert reporter.person.slug == "jordan-pike"
+
+
+def test_rerunning_keeps_what_editors_changed(demo):
+    demo.status = Story.Status.ENDED
+    demo.save()
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo.refresh_from_db()
+    assert demo.status == Story.Status.ENDED
+    call_command("load_demo", "--reset", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo.refresh_from_db()
+    assert demo.status == Story.Status.LIVE

@@ -209,7 +209,7 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     _grow(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):  # story, one page of entries
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
     assert response.status_code == 200
     assert article_ids(response) == [oldest.pk]
@@ -237,3 +237,15 @@ def test_front_page_query_count_is_constant(client, django_assert_num_queries, s
         StoryFactory()
     with django_assert_num_queries(1):
         assert client.get("/").status_code == 200
+
+
+@override_settings(LIVEBLOG_PAGE_SIZE=2)
+def test_older_pages_skip_the_lede_and_key_points(client, story):
+    entries = [EntryFactory(story=story) for _ in range(3)]
+    KeyPointFactory(story=story, text="A pinned point")
+    older = client.get(story.get_absolute_url(), {"before": entries[1].cursor}).content.decode()
+    assert "A pinned point" not in older
+    assert "First paragraph of the lede." not in older
+    assert f"<h1>{story.headline}</h1>" in older
+    permalink = client.get(entries[0].get_absolute_url()).content.decode()
+    assert "A pinned point" in permalink

@@ -2,10 +2,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.db.models import Max
 
-from liveblog.models import Entry, Person
+from liveblog.models import Person, Story, StoryChange
 from liveblog.roles import EDITORS, REPORTERS
 
+DEMO_STORY = "us-iran-iraq-live-updates"
 # Demo-only logins, printed by `make run`. Never use these on a server anyone can reach.
 DEMO_LOGINS = [
     ("editor", "demo-editor-2020", EDITORS, "morgan-hale"),
@@ -16,12 +18,36 @@ DEMO_LOGINS = [
 
 class Command(BaseCommand):
     help = (
-        "Load the demo story (fixtures/demo_story.json) and create the demo logins. Safe to rerun."
+        "Load the demo story (fixtures/demo_story.json) once and create the demo logins. "
+        "Safe to rerun: changes made to the demo story are kept unless --reset is given."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="reload the demo story as shipped")
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, reset, **options):
+        if Story.objects.filter(slug=DEMO_STORY).exists() and not reset:
+            self.stdout.write(
+                f"Demo story already loaded (--reset reloads it): /stories/{DEMO_STORY}/"
+            )
+        else:
+            self.load_story()
+        self.create_logins()
+
+    def load_story(self):
         call_command("loaddata", "demo_story", verbosity=0)
+        # loaddata writes raw rows: the fixture's version would rewind the story's, so
+        # continue from its change log, then render and announce what was loaded.
+        story = Story.objects.get(slug=DEMO_STORY)
+        last = story.changes.aggregate(last=Max("version"))["last"] or 0
+        Story.objects.filter(pk=story.pk).update(version=last)
+        for entry in story.entries.all():
+            entry.publish_change()
+        story.bump_version(StoryChange.Kind.KEY_POINTS)
+        story.bump_version(StoryChange.Kind.STORY)
+
+    def create_logins(self):
         User = get_user_model()
         for username, password, role, person_slug in DEMO_LOGINS:
             user, _ = User.objects.get_or_create(username=username)
@@ -30,9 +56,6 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([Group.objects.get(name=role)])
             Person.objects.filter(slug=person_slug).update(user=user)
-        # loaddata saves raw rows, bypassing Entry.save(): render the stored HTML now.
-        for entry in Entry.objects.select_related("story"):
-            entry.refresh_html()
 
         self.stdout.write(
             self.style.WARNING("Demo logins (DEMO ONLY: never use these on a real server):")
