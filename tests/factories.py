@@ -63,3 +63,12 @@ class KeyPointFactory(factory.django.DjangoModelFactory):
     text = factory.Sequence(lambda n: f"Key point {n}")
     position = factory.Sequence(lambda n: n)
     pinned = True
+
+
+def grow_story(story, count):
+    """Add ``count`` entries (one author) and as many key points, to check that a view's
+    queries do not grow with the story."""
+    author = PersonFactory()
+    for _ in range(count):
+        EntryFactory(story=story, authors=[author])
+        KeyPointFactory(story=story)

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 
 from liveblog.models import Entry, Story, StoryChange, version_cache_key
 
-from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, grow_story
 
 pytestmark = pytest.mark.django_db
 
@@ -211,16 +211,9 @@ def test_a_story_taken_back_to_draft_stops_answering_from_the_cache(
     assert updates(client, story, Story.objects.get(pk=story.pk).version).status_code == 404
 
 
-def _grow(story, count):
-    author = PersonFactory()
-    for _ in range(count):
-        EntryFactory(story=story, authors=[author])
-        KeyPointFactory(story=story)
-
-
 @pytest.mark.parametrize("size", [2, 40])
 def test_updates_query_count_is_constant(client, story, django_assert_num_queries, size):
-    _grow(story, size)
+    grow_story(story, size)
     cache.clear()
     since = Story.objects.get(pk=story.pk).version - 2  # one entry, one key point
     with django_assert_num_queries(4):  # story, changes, entries, key points

@@ -7,7 +7,7 @@ from django.test import override_settings
 from liveblog.models import Story
 from liveblog.pagination import encode_cursor
 
-from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, grow_story
 
 pytestmark = pytest.mark.django_db
 
@@ -191,23 +191,16 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
     assert hidden.headline not in response.content.decode()
 
 
-def _grow(story, count):
-    author = PersonFactory()
-    for _ in range(count):
-        EntryFactory(story=story, authors=[author])
-        KeyPointFactory(story=story)
-
-
 @pytest.mark.parametrize("size", [1, 40])
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
-    _grow(story, size)
+    grow_story(story, size)
     with django_assert_num_queries(3):  # story, key points, one page of entries
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
 @pytest.mark.parametrize("size", [1, 40])
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
-    _grow(story, size + 1)
+    grow_story(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
     with django_assert_num_queries(2):  # story, one page of entries
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
@@ -217,7 +210,7 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 
 @pytest.mark.parametrize("size", [1, 40])
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
-    _grow(story, size)
+    grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
     with django_assert_num_queries(3):  # the entry with its story, key points, the page
         assert client.get(entry.get_absolute_url()).status_code == 200
@@ -225,7 +218,7 @@ def test_entry_permalink_query_count_is_constant(client, story, django_assert_nu
 
 @pytest.mark.parametrize("size", [1, 40])
 def test_person_page_query_count_is_constant(client, story, django_assert_num_queries, size):
-    _grow(story, size)
+    grow_story(story, size)
     person = story.entries.first().authors.first()
     with django_assert_num_queries(2):
         assert client.get(person.get_absolute_url()).status_code == 200
