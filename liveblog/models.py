@@ -158,16 +158,28 @@ class Story(models.Model):
             super().save(*args, **kwargs)
             if old is None:
                 return
-            if old != {"slug": self.slug, "time_zone": self.time_zone}:
-                # Every entry shows the story's zone and URL in its stored HTML.
-                for entry in self.entries.all():
-                    entry.refresh_html()
             if old["slug"] != self.slug:
                 transaction.on_commit(lambda: cache.delete(version_cache_key(old["slug"])))
-            self.bump_version(StoryChange.Kind.STORY)
+            if old != {"slug": self.slug, "time_zone": self.time_zone}:
+                # Every entry shows the story's zone and URL in its stored HTML: render
+                # them all again, and have open pages reload rather than patch each one.
+                for entry in self.entries.all():
+                    entry.refresh_html()
+                self.bump_version(StoryChange.Kind.RELOAD)
+            else:
+                self.bump_version(StoryChange.Kind.STORY)
 
     def get_absolute_url(self):
         return reverse("liveblog:story", args=[self.slug])
+
+    def clean(self):
+        if self.pk is None:
+            return
+        old = Story.objects.filter(pk=self.pk).values("slug", "status").first()
+        if old and old["slug"] != self.slug and old["status"] in self.PUBLIC_STATUSES:
+            raise ValidationError(
+                {"slug": "Readers already have links to this story: its address can’t change."}
+            )
 
     @property
     def tzinfo(self):
@@ -212,14 +224,14 @@ class Story(models.Model):
 
     def changes_since(self, version, *, until):
         """What changed after ``version`` up to ``until``: the entry ids touched, and
-        whether the key points or the story itself changed."""
+        the kinds of change."""
         entry_ids, kinds = set(), set()
         changes = self.changes.filter(version__gt=version, version__lte=until)
         for kind, entry_id in changes.values_list("kind", "entry_id"):
             kinds.add(kind)
             if entry_id is not None:
                 entry_ids.add(entry_id)
-        return entry_ids, StoryChange.Kind.KEY_POINTS in kinds, StoryChange.Kind.STORY in kinds
+        return entry_ids, kinds
 
 
 class EntryQuerySet(models.QuerySet):
@@ -289,9 +301,16 @@ class Entry(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
+        moved_from = None
+        if not self._state.adding:
+            moved_from = Entry.objects.filter(pk=self.pk).exclude(story_id=self.story_id)
+            moved_from = moved_from.values_list("story_id", flat=True).first()
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.publish_change()
+            if moved_from is not None:
+                # Readers of the story it left must drop it.
+                Story(pk=moved_from).bump_version(StoryChange.Kind.ENTRY_REMOVED, self.pk)
 
     def get_absolute_url(self):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
@@ -377,6 +396,7 @@ class StoryChange(models.Model):
         ENTRY_REMOVED = "entry_removed", "Entry removed"
         KEY_POINTS = "key_points", "Key points changed"
         STORY = "story", "Story changed"
+        RELOAD = "reload", "Every entry changed"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="changes")
     version = models.PositiveBigIntegerField()

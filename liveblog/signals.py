@@ -7,10 +7,10 @@ Deletes (one at a time, bulk, or cascading) never call a model method we own.
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from .models import Entry, KeyPoint, Story, StoryChange, version_cache_key
+from .models import Entry, KeyPoint, Person, Story, StoryChange, version_cache_key
 
 
 @receiver(m2m_changed, sender=Entry.authors.through)
@@ -50,3 +50,15 @@ def publish_key_points_change(sender, instance, raw=False, origin=None, **kwargs
 @receiver(post_delete, sender=Story)
 def forget_deleted_story_version(sender, instance, **kwargs):
     transaction.on_commit(lambda: cache.delete(version_cache_key(instance.slug)))
+
+
+@receiver(pre_delete, sender=Person)
+def remember_bylined_entries(sender, instance, **kwargs):
+    instance._bylined_entry_ids = list(instance.entries_written.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Person)
+def publish_byline_removal(sender, instance, **kwargs):
+    ids = instance.__dict__.pop("_bylined_entry_ids", [])
+    for entry in Entry.objects.select_related("story").filter(pk__in=ids):
+        entry.publish_change()

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from .models import Entry, KeyPoint, Person, Story, version_cache_key
+from .models import Entry, KeyPoint, Person, Story, StoryChange, version_cache_key
 from .pagination import BadCursor, decode_cursor, entries_page
 from .templatetags.liveblog import ap_date
 
@@ -135,13 +135,17 @@ def story_updates(request, slug):
         payload["reload"] = True
         return _updates_response(payload, since)
 
-    entry_ids, key_points_changed, story_changed = story.changes_since(since, until=story.version)
+    entry_ids, kinds = story.changes_since(since, until=story.version)
+    if StoryChange.Kind.RELOAD in kinds:
+        payload["reload"] = True
+        return _updates_response(payload, since)
     entries = story.entries.public().filter(pk__in=entry_ids).only(*STREAM_FIELDS).newest_first()
     payload["entries"] = [{"id": e.pk, "cursor": e.cursor, "html": e.html} for e in entries]
     payload["removed"] = sorted(entry_ids - {e["id"] for e in payload["entries"]})
     context = {"story": story}
-    # A removed entry may have been what a key point linked to.
-    if key_points_changed or payload["removed"]:
+    story_changed = StoryChange.Kind.STORY in kinds
+    # The heading is the story's; a removed entry may have been what a key point linked to.
+    if StoryChange.Kind.KEY_POINTS in kinds or story_changed or payload["removed"]:
         context["key_points"] = KeyPoint.objects.public().filter(story=story)
         payload["key_points_html"] = render_to_string("liveblog/_key_points.html", context)
     if story_changed:

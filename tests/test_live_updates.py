@@ -1,4 +1,5 @@
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -269,3 +270,41 @@ def test_concurrent_posts_get_consecutive_versions_without_gaps_or_duplicates():
     assert versions(story) == list(range(1, total + 1))
     entry_ids = list(story.changes.values_list("entry_id", flat=True))
     assert sorted(entry_ids) == sorted(story.entries.values_list("pk", flat=True))
+
+
+def test_an_entry_moved_to_another_story_is_removed_from_the_first(client, story):
+    entry = EntryFactory(story=story)
+    at = Story.objects.get(pk=story.pk).version
+    entry.story = StoryFactory(status=Story.Status.DRAFT)
+    entry.save()
+    assert updates(client, story, at).json()["removed"] == [entry.pk]
+
+
+def test_a_new_key_points_heading_reaches_readers(client, story):
+    KeyPointFactory(story=story)
+    story = Story.objects.get(pk=story.pk)
+    at = story.version
+    story.key_points_heading = "What we know so far:"
+    story.save()
+    assert "What we know so far:" in updates(client, story, at).json()["key_points_html"]
+
+
+def test_a_new_time_zone_asks_open_pages_to_reload(client, story):
+    entry = EntryFactory(story=story, published_at=datetime(2020, 1, 7, 5, 1, tzinfo=UTC))
+    story = Story.objects.get(pk=story.pk)
+    at = story.version
+    story.time_zone = "Asia/Tokyo"
+    story.save()
+    assert updates(client, story, at).json()["reload"] is True
+    html = Entry.objects.get(pk=entry.pk).html  # 12:01 a.m. in New York is 2:01 p.m. in Tokyo
+    assert "2:01 p.m." in html
+    assert 'data-day="2020-01-07"' in html
+
+
+def test_deleting_a_person_removes_their_byline_for_readers(client, story):
+    author = PersonFactory(name="Zed Gone")
+    entry = EntryFactory(story=story, authors=[author])
+    at = Story.objects.get(pk=story.pk).version
+    author.delete()
+    assert "Zed Gone" not in client.get(story.get_absolute_url()).content.decode()
+    assert [e["id"] for e in updates(client, story, at).json()["entries"]] == [entry.pk]

@@ -135,3 +135,25 @@ def test_get_absolute_urls():
     assert entry.story.get_absolute_url() == "/stories/iran/"
     assert entry.get_absolute_url() == f"/stories/iran/entries/{entry.pk}/#entry-{entry.pk}"
     assert PersonFactory(slug="mark-esper").get_absolute_url() == "/people/mark-esper/"
+
+
+def test_a_public_story_keeps_its_address():
+    story = StoryFactory(status=Story.Status.LIVE, slug="iran")
+    story.slug = "iran-renamed"
+    with pytest.raises(ValidationError) as error:
+        story.full_clean()
+    assert "slug" in error.value.message_dict
+
+
+def test_a_draft_story_may_change_its_address():
+    story = StoryFactory(status=Story.Status.DRAFT, slug="iran")
+    story.slug = "iran-renamed"
+    story.full_clean()
+
+
+def test_entry_day_is_the_story_day_not_the_server_day():
+    story = StoryFactory(time_zone="Asia/Tokyo")
+    entry = EntryFactory(story=story, published_at=datetime(2020, 1, 6, 20, 0, tzinfo=UTC))
+    html = Entry.objects.get(pk=entry.pk).html
+    assert 'data-day="2020-01-07"' in html
+    assert 'data-day-label="Tuesday, Jan. 7, 2020"' in html

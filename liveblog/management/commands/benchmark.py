@@ -23,8 +23,9 @@ def bare_view(request):
     return HttpResponse("ok")
 
 
-# This module doubles as the URLconf of the run: the product's URLs plus the bare view.
-urlpatterns = [path("bare/", bare_view), path("", include("newsroom.urls"))]
+# This module doubles as the URLconf of the run: the product's URLs, then the bare view,
+# so that the bare view is routed through the same URL table as the product's views.
+urlpatterns = [path("", include("newsroom.urls")), path("bare/", bare_view)]
 
 START = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
 
