@@ -4,9 +4,11 @@ from . import views
 
 app_name = "liveblog"
 urlpatterns = [
+    # First: it is the URL asked most often, by every open page every few seconds.
+    # <str:since>, not <int:since>: a malformed version is a 400 with a reason, not a 404.
+    path("stories/<slug:slug>/updates/<str:since>/", views.story_updates, name="updates"),
     path("", views.front_page, name="front"),
     path("stories/<slug:slug>/", views.story_page, name="story"),
     path("stories/<slug:slug>/entries/<int:pk>/", views.entry_page, name="entry"),
-    path("stories/<slug:slug>/updates/", views.story_updates, name="updates"),
     path("people/<slug:slug>/", views.person_page, name="person"),
 ]

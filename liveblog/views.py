@@ -1,3 +1,4 @@
+import functools
 import re
 
 from django.conf import settings
@@ -17,15 +18,22 @@ STREAM_FIELDS = ("id", "story_id", "published_at", "html")
 VERSION = re.compile(r"[0-9]{1,18}")
 # Ready in the cache once a version is known: a day is plenty, a change refreshes it.
 VERSION_TIMEOUT = 24 * 60 * 60
+# A rendered first page stays until its version is superseded, or this many seconds.
+PAGE_RENDER_TIMEOUT = 10 * 60
+
+
+@functools.cache
+def cache_control(max_age):
+    return (
+        f"public, max-age={min(max_age, 2)}, s-maxage={max_age}, "
+        f"stale-while-revalidate={max_age * 3}, stale-if-error=600"
+    )
 
 
 def cacheable(response, max_age):
     """Let browsers and the caches in front keep a public answer briefly, and serve it
     stale while they fetch a new one or while the origin is failing."""
-    response["Cache-Control"] = (
-        f"public, max-age={min(max_age, 2)}, s-maxage={max_age}, "
-        f"stale-while-revalidate={max_age * 3}, stale-if-error=600"
-    )
+    response["Cache-Control"] = cache_control(max_age)
     return response
 
 
@@ -41,14 +49,34 @@ def front_page(request):
 
 @require_GET
 def story_page(request, slug):
-    story = get_object_or_404(Story.objects.public(), slug=slug)
     before = None
     if "before" in request.GET:
         try:
             before = decode_cursor(request.GET["before"])
         except BadCursor as e:
             return bad_request(f"Bad “before” parameter: {e}.")
-    return _render_story(request, story, before=before)
+        story = get_object_or_404(Story.objects.public(), slug=slug)
+        return _render_story(request, story, before=before)
+
+    # The first page is what a spike of readers asks for: render it once per version.
+    # The version is only cached for public stories, so a draft never comes from here.
+    version = cache.get(version_cache_key(slug))
+    if version is not None:
+        body = cache.get(_page_key(request, slug, version))
+        if body is not None:
+            return cacheable(HttpResponse(body), settings.LIVEBLOG_PAGE_MAX_AGE)
+    story = get_object_or_404(Story.objects.public(), slug=slug)
+    response = _render_story(request, story, before=None)
+    # The page was read after the story row, so it shows at least this version: a
+    # reader polling from it may see a change twice (harmless), never miss one.
+    cache.add(version_cache_key(slug), story.version, VERSION_TIMEOUT)
+    cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
+    return response
+
+
+def _page_key(request, slug, version):
+    # The page holds its absolute canonical URL, so the address it was asked at counts.
+    return f"liveblog:page:{slug}:{version}:{request.build_absolute_uri('/')}"
 
 
 @require_GET
@@ -99,14 +127,16 @@ def _render_story(request, story, *, before, inclusive=False):
 
 
 @require_GET
-def story_updates(request, slug):
+def story_updates(request, slug, since):
     """What changed in a story since version ``since``, for readers with the page open.
+
+    The version is part of the path, not the query string, because some CDNs leave
+    query strings out of their cache keys.
 
     URLs are keyed by versions the server gave out, so every reader at a version asks
     the same URL and caches in front answer almost all of them. A reader already at
     the current version gets a 304, from the cache alone when it knows the version.
     """
-    since = request.GET.get("since", "")
     if not VERSION.fullmatch(since):
         return bad_request("“since” must be a story version: a whole number from the story page.")
     since = int(since)
@@ -159,7 +189,8 @@ def _etag(since, version):
 
 def _unchanged(request, since, version):
     """The reader is at the current version, or a cache revalidates what it holds."""
-    return since == version or request.headers.get("If-None-Match") == _etag(since, version)
+    # META, not request.headers: this is the hot path, and headers copies all of META.
+    return since == version or request.META.get("HTTP_IF_NONE_MATCH") == _etag(since, version)
 
 
 def _not_modified(since, version):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def updates(client, story, since, **headers):
-    return client.get(f"/stories/{story.slug}/updates/", {"since": since}, headers=headers)
+    return client.get(f"/stories/{story.slug}/updates/{since}/", headers=headers)
 
 
 def versions(story):
@@ -170,7 +170,7 @@ def test_updates_are_cacheable_by_shared_caches(client, story):
     assert "s-maxage=" in client.get(story.get_absolute_url())["Cache-Control"]
 
 
-@pytest.mark.parametrize("since", ["", "abc", "-1", "1.5", "9" * 40, "1e3", "²", "١٢"])
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 40, "1e3", "²", "١٢", "%20"])
 def test_malformed_version_is_a_400_with_a_reason(client, story, since):
     response = updates(client, story, since)
     assert response.status_code == 400
@@ -196,7 +196,7 @@ def test_updates_of_a_draft_story_are_the_same_404_as_a_missing_one(client):
     draft = StoryFactory(status=Story.Status.DRAFT, slug="secret")
     EntryFactory(story=draft)
     assert updates(client, draft, 0).status_code == 404
-    assert client.get("/stories/nothing/updates/", {"since": 0}).status_code == 404
+    assert client.get("/stories/nothing/updates/0/").status_code == 404
 
 
 def test_a_story_taken_back_to_draft_stops_answering_from_the_cache(
@@ -308,3 +308,30 @@ def test_deleting_a_person_removes_their_byline_for_readers(client, story):
     author.delete()
     assert "Zed Gone" not in client.get(story.get_absolute_url()).content.decode()
     assert [e["id"] for e in updates(client, story, at).json()["entries"]] == [entry.pk]
+
+
+def test_first_page_is_rendered_once_per_version(
+    client, story, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, headline="First")
+    client.get(story.get_absolute_url())
+    with django_assert_num_queries(0):
+        cached = client.get(story.get_absolute_url())
+    assert "First" in cached.content.decode()
+    assert "s-maxage=" in cached["Cache-Control"]
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, headline="Second")
+    assert "Second" in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_a_story_taken_back_to_draft_is_not_served_from_the_render_cache(
+    client, story, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        story.status = Story.Status.DRAFT
+        story.save()
+    assert client.get(story.get_absolute_url()).status_code == 404

@@ -185,7 +185,7 @@
   function poll() {
     if (state.inFlight) return;
     state.inFlight = true;
-    fetch(state.url + "?since=" + encodeURIComponent(state.version), {
+    fetch(state.url.replace(/[^/]+\/$/, encodeURIComponent(state.version) + "/"), {
       headers: { Accept: "application/json" },
       credentials: "omit"
     })

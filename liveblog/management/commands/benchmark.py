@@ -52,6 +52,7 @@ def make_story(slug, count):
             batch = []
     Entry.objects.bulk_create(batch)
     Story.objects.filter(pk=story.pk).update(version=count)
+    story.version = count
     return story
 
 
@@ -81,40 +82,79 @@ class Command(BaseCommand):
         deep = Entry.objects.filter(story=big).order_by("published_at", "id")[entries // 100]
         client = Client()
 
-        def per_request(url, expect=200):
-            assert client.get(url).status_code == expect, url  # noqa: S101 - a benchmark, not a test
-            times = []
-            for _ in range(requests):
-                started = time.perf_counter()
-                client.get(url)
-                times.append(time.perf_counter() - started)
-            return statistics.median(times)
-
-        cache.set(version_cache_key(big.slug), big.version, None)
-        bare = per_request("/bare/")
-        small_page = per_request(small.get_absolute_url())
-        big_page = per_request(big.get_absolute_url())
-        deep_page = per_request(f"{big.get_absolute_url()}?before={deep.cursor}")
-        poll_304 = per_request(f"/stories/{big.slug}/updates/?since={big.version}", expect=304)
+        # (url, status, render): "render" forgets the rendered first pages first, so the
+        # request renders one. Throughput is a steady state: each URL is timed in a block
+        # of its own after a warm-up, three times over, keeping its best median (as
+        # timeit keeps its best run) so a busy moment of the machine does not count.
+        measured = {
+            "bare": ("/bare/", 200, False),
+            "small_render": (small.get_absolute_url(), 200, True),
+            "big_render": (big.get_absolute_url(), 200, True),
+            "big_page": (big.get_absolute_url(), 200, False),
+            "deep_page": (f"{big.get_absolute_url()}?before={deep.cursor}", 200, False),
+            "poll_304": (f"/stories/{big.slug}/updates/{big.version}/", 304, False),
+        }
+        median = {}
+        for _ in range(3):
+            for name, (url, status, render) in measured.items():
+                times = []
+                for n in range(requests + requests // 5):  # the first fifth warms up
+                    if render:
+                        cache.delete_many([version_cache_key("small"), version_cache_key("big")])
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    elapsed = time.perf_counter() - started
+                    assert response.status_code == status, url  # noqa: S101 - a benchmark, not a test
+                    if n >= requests // 5:
+                        times.append(elapsed)
+                median[name] = min(median.get(name, float("inf")), statistics.median(times))
+        bare, small_render, big_render = (
+            median["bare"],
+            median["small_render"],
+            median["big_render"],
+        )
+        big_page, deep_page, poll_304 = median["big_page"], median["deep_page"], median["poll_304"]
 
         rows = [
             (
-                "story page, 100,000-entry story / 100-entry story (time)",
-                big_page / small_page,
+                "story page rendering, 100,000-entry / 100-entry story (time)",
+                big_render / small_render,
                 "≤ 1.1",
             ),
             ("304 poll / bare Django view (throughput)", bare / poll_304, "≥ 0.9"),
-            ("story page, first page / bare Django view (throughput)", bare / big_page, "≥ 0.5"),
-            ("older page deep in the story / first page (time)", deep_page / big_page, "≤ 1.5"),
+            (
+                "first page, rendered once per version / bare view (throughput)",
+                bare / big_page,
+                "≥ 0.5",
+            ),
+            (
+                "first page, rendered on every request / bare view (throughput)",
+                bare / big_render,
+                "",
+            ),
+            (
+                "older page deep in the story / first page rendering (time)",
+                deep_page / big_render,
+                "≤ 1.5",
+            ),
         ]
-        self.stdout.write(f"\nMedian of {requests} requests each, database: {connection.vendor}")
         self.stdout.write(
-            f"  bare view {bare * 1e6:.0f} µs, story page {big_page * 1e6:.0f} µs, "
-            f"deep page {deep_page * 1e6:.0f} µs, 304 poll {poll_304 * 1e6:.0f} µs"
+            f"\nBest of 3 medians of {requests} requests each, database: {connection.vendor}"
+        )
+        self.stdout.write(
+            f"  bare view {bare * 1e6:.0f} µs, first page {big_page * 1e6:.0f} µs "
+            f"({big_render * 1e6:.0f} µs rendering), deep page {deep_page * 1e6:.0f} µs, "
+            f"304 poll {poll_304 * 1e6:.0f} µs"
         )
         for label, ratio, goal in rows:
-            bound = float(goal.split()[1])
-            met = ratio <= bound if goal.startswith("≤") else ratio >= bound
+            verdict = ""
+            if goal:
+                bound = float(goal.split()[1])
+                verdict = (
+                    "met"
+                    if (ratio <= bound if goal.startswith("≤") else ratio >= bound)
+                    else "MISSED"
+                )
             self.stdout.write(
-                f"  {label:62} {ratio:5.2f}  goal {goal}  {'met' if met else 'MISSED'}"
+                f"  {label:66} {ratio:5.2f}  {'goal ' + goal if goal else '':11} {verdict}"
             )
