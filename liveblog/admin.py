@@ -1,11 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import EntryAdminForm, is_id
-from .models import Entry, KeyPoint, Person, Story
+from . import services
+from .forms import EntryAdminForm, StoryAdminForm, is_id
+from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .templatetags.liveblog import ap_date, ap_time
 
 
@@ -13,8 +17,35 @@ def is_editor(user):
     return user.has_perm("liveblog.change_any_entry")
 
 
+class NoLostUpdatesAdmin(SimpleHistoryAdmin):
+    """Admin for a model whose form refuses to overwrite a newer save (NoLostUpdatesForm)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # "revision" is the form's own hidden field; the model keeps it out of forms.
+        fields = kwargs.pop("fields", None) or flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [name for name in fields if name != "revision"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history lets anyone who may *view* the object post its revert form;
+        # restoring a revision is a change, so it needs the change permission.
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Someone saved between this form's check and its UPDATE: the transaction was
+            # rolled back; showing the form again runs the check, which now sees it.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "title", "user"]
     search_fields = ["name", "title"]
     prepopulated_fields = {"slug": ["name"]}
@@ -30,15 +61,29 @@ class KeyPointInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(admin.ModelAdmin):
+class StoryAdmin(NoLostUpdatesAdmin):
+    form = StoryAdminForm
     list_display = ["headline", "status", "updated_at", "add_entry_link"]
     list_filter = ["status"]
     search_fields = ["headline", "slug"]
     prepopulated_fields = {"slug": ["headline"]}
-    readonly_fields = ["add_entry_link", "created_at", "updated_at"]
+    readonly_fields = ["add_entry_link", "preview_link", "created_at", "updated_at"]
+    raw_id_fields = ["pinned_entry"]
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "status", "add_entry_link"]}),
-        ("Top of the page", {"fields": ["lede", "key_points_heading"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "headline",
+                    "slug",
+                    "status",
+                    "add_entry_link",
+                    "preview_link",
+                    "revision",
+                ]
+            },
+        ),
+        ("Top of the page", {"fields": ["lede", "key_points_heading", "pinned_entry"]}),
         (
             "Time",
             {"fields": ["time_zone", "coverage_start", "coverage_end", "created_at", "updated_at"]},
@@ -53,17 +98,52 @@ class StoryAdmin(admin.ModelAdmin):
         url = reverse("admin:liveblog_entry_add") + f"?story={story.pk}"
         return format_html('<a class="button" href="{}">Add an entry to this story</a>', url)
 
+    @admin.display(description="Preview")
+    def preview_link(self, story):
+        if story.pk is None:
+            return "-"
+        url = reverse("liveblog:story_preview", args=[story.slug])
+        return format_html('<a href="{}">Preview with drafts and scheduled entries</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        old = (
+            Story.objects.filter(pk=obj.pk).values("status", "pinned_entry_id").first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        services.story_audit(
+            story=obj,
+            user=request.user,
+            old_status=old["status"] if old else None,
+            old_pinned_id=old["pinned_entry_id"] if old else None,
+        )
+
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(NoLostUpdatesAdmin):
     form = EntryAdminForm
-    list_display = ["headline", "story", "shown_at", "bylines"]
-    list_filter = ["story__status", "story"]
+    list_display = ["headline", "state", "shown_at", "story", "bylines"]
+    list_filter = ["status", "story__status", "story"]
     list_select_related = ["story"]
     search_fields = ["headline", "dateline", "body"]
     autocomplete_fields = ["story", "authors", "people"]
-    fields = ["story", "published_at", "headline", "dateline", "body", "authors", "people"]
+    fields = [
+        "story",
+        "status",
+        "published_at",
+        "headline",
+        "dateline",
+        "body",
+        "correction",
+        "authors",
+        "people",
+        "preview_link",
+        "revision",
+    ]
+    readonly_fields = ["preview_link"]
     date_hierarchy = "published_at"
+    actions = ["publish_selected", "unpublish_selected", "pin_to_story"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authors")
@@ -73,9 +153,31 @@ class EntryAdmin(admin.ModelAdmin):
         tz = entry.story.tzinfo
         return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
 
+    @admin.display(description="state", ordering="status")
+    def state(self, entry):
+        return entry.state_label
+
     @admin.display(description="by")
     def bylines(self, entry):
         return ", ".join(author.name for author in entry.authors.all())
+
+    @admin.display(description="Preview")
+    def preview_link(self, entry):
+        if entry.pk is None:
+            return "Save first to preview."
+        url = reverse("liveblog:entry_preview", args=[entry.story.slug, entry.pk])
+        return format_html('<a href="{}">See it as readers will</a>', url)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Left out of the form, these cannot be changed by any POST a reporter sends.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not is_editor(request.user):
+            fields.append("correction")
+            if obj is not None:
+                fields.append("story")
+                if obj.status == Entry.Status.PUBLISHED and not obj.is_scheduled:
+                    fields.append("status")  # only an editor unpublishes
+        return fields
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -86,11 +188,36 @@ class EntryAdmin(admin.ModelAdmin):
         return allowed and self._may_edit(request, obj)
 
     def get_actions(self, request):
-        # Bulk delete checks no object permission, so only editors get it.
+        # Bulk actions check no object permission, so only editors get them.
         actions = super().get_actions(request)
         if not is_editor(request.user):
-            actions.pop("delete_selected", None)
+            for name in (
+                "delete_selected",
+                "publish_selected",
+                "unpublish_selected",
+                "pin_to_story",
+            ):
+                actions.pop(name, None)
         return actions
+
+    @admin.action(description="Publish the selected entries")
+    def publish_selected(self, request, queryset):
+        for entry in queryset.select_related("story"):
+            services.entry_set_status(entry=entry, status=Entry.Status.PUBLISHED, user=request.user)
+
+    @admin.action(description="Unpublish the selected entries")
+    def unpublish_selected(self, request, queryset):
+        for entry in queryset.select_related("story"):
+            services.entry_set_status(entry=entry, status=Entry.Status.DRAFT, user=request.user)
+
+    @admin.action(description="Pin the selected entry above its story")
+    def pin_to_story(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one entry to pin.", messages.ERROR)
+            return
+        entry = queryset.select_related("story").get()
+        services.story_pin_entry(story=entry.story, entry=entry, user=request.user)
+        self.message_user(request, f"Pinned “{entry.headline}” above the story.")
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -98,14 +225,20 @@ class EntryAdmin(admin.ModelAdmin):
         initial = {"story": initial["story"]} if is_id(initial.get("story", "")) else {}
         initial["published_at"] = timezone.now()
         person = getattr(request.user, "person", None)
-        if person is not None and "authors" not in initial:
+        if person is not None:
             initial["authors"] = [person.pk]
         return initial
 
     def save_model(self, request, obj, form, change):
+        old = (
+            Entry.objects.filter(pk=obj.pk).values("status", "published_at").first()
+            if change
+            else None
+        )
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        services.entry_audit(entry=obj, user=request.user, old=old)
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_addanother" in request.POST:
@@ -128,10 +261,27 @@ class EntryAdmin(admin.ModelAdmin):
 
     def _story_for(self, request, object_id):
         if object_id:
-            return (
-                Story.objects.filter(entries__pk=object_id).first() if object_id.isdigit() else None
-            )
+            return Story.objects.filter(entries__pk=object_id).first() if is_id(object_id) else None
         story_id = request.POST.get("story") or request.GET.get("story")
-        if story_id and str(story_id).isdigit():
+        if story_id and is_id(story_id):
             return Story.objects.filter(pk=story_id).first()
         return None
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The editors' log: read-only, written by the workflow itself."""
+
+    list_display = ["created_at", "user", "action", "detail", "story"]
+    list_filter = ["action", "story"]
+    list_select_related = ["user", "story"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

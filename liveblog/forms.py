@@ -1,12 +1,13 @@
 from django import forms
+from django.utils import timezone
 
-from .models import Entry
+from .models import Entry, Story
+from .templatetags.liveblog import ap_time
 
 # The largest id a bigint column holds. A bigger number in a crafted POST made SQLite
 # raise OverflowError (a 500) in the choice fields and again in the widgets that
 # redisplay the form, where it should be a form error.
 MAX_ID = 2**63 - 1
-CHOICE_FIELDS = ("story", "authors", "people")
 
 
 def is_id(value):
@@ -14,17 +15,89 @@ def is_id(value):
     return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
-class EntryAdminForm(forms.ModelForm):
+class NoLostUpdatesForm(forms.ModelForm):
+    """A form that refuses to overwrite a save made after it was opened.
+
+    It carries the revision it was opened at. If the stored revision has moved on, the
+    save is refused with what the other person changed, and the form keeps what this
+    person typed; it now carries the new revision, so saving again means "keep mine".
+    The model's UPDATE checks the revision once more, for two saves at the same moment.
+    """
+
+    compared_fields = ()
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The stored revision, not the instance's: restoring an old revision from
+            # the history opens the form on that revision's values.
+            stored = type(self.instance)._base_manager.filter(pk=self.instance.pk)
+            self.fields["revision"].initial = stored.values_list("revision", flat=True).first()
+
+    def clean(self):
+        cleaned = super().clean()
+        opened_at = cleaned.get("revision")
+        if self.instance.pk is None or opened_at is None:
+            return cleaned
+        model = type(self.instance)
+        current = model._base_manager.filter(pk=self.instance.pk).first()
+        if current is None or current.revision == opened_at:
+            self.instance.expected_revision = opened_at
+            return cleaned
+        self.data = self.data.copy()
+        self.data[self.add_prefix("revision")] = current.revision
+        raise forms.ValidationError(self._conflict_message(current, opened_at), code="conflict")
+
+    def _conflict_message(self, current, opened_at):
+        noun = current._meta.verbose_name
+        latest = current.history.first()
+        who = "Someone"
+        if latest is not None and latest.history_user is not None:
+            user = latest.history_user
+            who = getattr(getattr(user, "person", None), "name", None) or user.get_username()
+        seen = current.history.filter(revision=opened_at).first()
+        changed = []
+        for name in self.compared_fields:
+            if seen is None or getattr(seen, name) != getattr(current, name):
+                label = current._meta.get_field(name).verbose_name
+                value = str(getattr(current, name))
+                changed.append(f"{label} (now “{value[:120]}{'…' if len(value) > 120 else ''}”)")
+        when = ""
+        if latest is not None:
+            when = f" at {ap_time(latest.history_date, timezone.get_current_timezone())}"
+        return (
+            f"{who} saved this {noun}{when} while you were editing. They changed: "
+            f"{'; '.join(changed) or 'nothing you can see'}. What you typed is kept below: "
+            "compare it with theirs, then save again to keep yours."
+        )
+
+
+class EntryAdminForm(NoLostUpdatesForm):
+    compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
+    choice_fields = ("story", "authors", "people")
+
     class Meta:
         model = Entry
-        fields = ["story", "published_at", "headline", "dateline", "body", "authors", "people"]
+        fields = [
+            "story",
+            "status",
+            "published_at",
+            "headline",
+            "dateline",
+            "body",
+            "correction",
+            "authors",
+            "people",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._bad_choices = []
-        if self.is_bound and any(self.add_prefix(name) in self.data for name in CHOICE_FIELDS):
+        if self.is_bound and any(self.add_prefix(name) in self.data for name in self.choice_fields):
             self.data = self.data.copy()
-            for name in CHOICE_FIELDS:
+            for name in self.choice_fields:
                 key = self.add_prefix(name)
                 values = self.data.getlist(key)
                 if any(not is_id(v) for v in values):
@@ -36,3 +109,11 @@ class EntryAdminForm(forms.ModelForm):
         for name in self._bad_choices:
             self.add_error(name, "That is not one of the available choices.")
         return cleaned
+
+
+class StoryAdminForm(NoLostUpdatesForm):
+    compared_fields = ("headline", "slug", "status", "lede", "key_points_heading", "time_zone")
+
+    class Meta:
+        model = Story
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown

@@ -1,24 +1,67 @@
 import zoneinfo
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Min, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .pagination import encode_cursor
-
-# A reporter's clock may run a little ahead of the server's; an entry shown "now" on
-# their machine must not be refused as a future time.
-CLOCK_SKEW = timedelta(minutes=2)
 
 
 def version_cache_key(slug):
     return f"liveblog:story-version:{slug}"
+
+
+def version_cache_timeout(next_due_at, default=24 * 60 * 60):
+    """How long a story's version may stay cached: not past its next scheduled entry,
+    whose time must reach the views so they can announce it."""
+    if next_due_at is None:
+        return default
+    return max(0, min(default, int((next_due_at - timezone.now()).total_seconds()) + 1))
+
+
+class EditConflict(Exception):
+    """Someone saved the object after the editor opened it."""
+
+
+class Revisioned(models.Model):
+    """Optimistic locking: a save that names the revision it was edited from only
+    succeeds while that is still the stored one.
+
+    The check is in the UPDATE's WHERE clause, so it holds on SQLite, which ignores
+    SELECT ... FOR UPDATE, as well as on PostgreSQL. Forms opt in by setting
+    ``expected_revision``; other saves just advance the revision.
+    """
+
+    revision = models.PositiveIntegerField(default=1, editable=False)
+
+    expected_revision = None
+
+    class Meta:
+        abstract = True
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        values = [
+            (field, model, F("revision") + 1 if field.attname == "revision" else value)
+            for field, model, value in values
+        ]
+        if self.expected_revision is not None:
+            base_qs = base_qs.filter(revision=self.expected_revision)
+        updated = super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        conflict = not updated and self.expected_revision is not None
+        if conflict and type(self)._base_manager.filter(pk=pk_val).exists():
+            raise EditConflict(f"{self._meta.model_name} {pk_val}: not at {self.expected_revision}")
+        if updated:
+            self.revision = (
+                type(self)._base_manager.filter(pk=pk_val).values_list("revision", flat=True).get()
+            )
+            self.expected_revision = None
+        return updated
 
 
 def default_time_zone():
@@ -91,7 +134,7 @@ class StoryQuerySet(models.QuerySet):
         return self.public().order_by(live_first, "-updated_at")
 
 
-class Story(models.Model):
+class Story(Revisioned):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         LIVE = "live", "Live"
@@ -120,10 +163,21 @@ class Story(models.Model):
     coverage_end = models.DateTimeField(null=True, blank=True, help_text="Set when coverage ends.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    pinned_entry = models.ForeignKey(
+        "Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Shown above the stream: an editor’s note or the latest summary.",
+    )
     # Advances with every change a reader can see; readers poll "what changed since N".
     version = models.PositiveBigIntegerField(default=0, editable=False)
+    # The earliest scheduled entry not yet announced to open pages (see release_due_entries).
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = StoryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "next_due_at", "updated_at"])
 
     class Meta:
         ordering = ["-updated_at"]
@@ -142,7 +196,9 @@ class Story(models.Model):
             self.coverage_start = self.coverage_start or now
             self.coverage_end = self.coverage_end or now
         old = (
-            Story.objects.filter(pk=self.pk).values("slug", "time_zone").first()
+            Story.objects.filter(pk=self.pk)
+            .values("slug", "time_zone", pinned=F("pinned_entry"))
+            .first()
             if self.pk
             else None
         )
@@ -152,7 +208,7 @@ class Story(models.Model):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "version"
+                if not f.primary_key and f.name not in ("version", "next_due_at")
             ]
         with transaction.atomic():
             super().save(*args, **kwargs)
@@ -160,11 +216,14 @@ class Story(models.Model):
                 return
             if old["slug"] != self.slug:
                 transaction.on_commit(lambda: cache.delete(version_cache_key(old["slug"])))
-            if old != {"slug": self.slug, "time_zone": self.time_zone}:
-                # Every entry shows the story's zone and URL in its stored HTML: render
-                # them all again, and have open pages reload rather than patch each one.
+            rendering_changed = (old["slug"], old["time_zone"]) != (self.slug, self.time_zone)
+            if rendering_changed:
+                # Every entry shows the story's zone and URL in its stored HTML.
                 for entry in self.entries.all():
                     entry.refresh_html()
+            if rendering_changed or old["pinned"] != self.pinned_entry_id:
+                # Too much moved to patch (every entry, or the pinned one leaving or
+                # joining the stream): open pages reload.
                 self.bump_version(StoryChange.Kind.RELOAD)
             else:
                 self.bump_version(StoryChange.Kind.STORY)
@@ -214,11 +273,16 @@ class Story(models.Model):
     def _publish_version(self):
         """Tell the live-updates endpoint the committed version, so it can answer "no
         change" without the database."""
-        row = Story.objects.filter(pk=self.pk).values("slug", "status", "version").first()
+        row = (
+            Story.objects.filter(pk=self.pk)
+            .values("slug", "status", "version", "next_due_at")
+            .first()
+        )
         if row is None:
             return
         if row["status"] in self.PUBLIC_STATUSES:
-            cache.set(version_cache_key(row["slug"]), row["version"], timeout=None)
+            timeout = version_cache_timeout(row["next_due_at"])
+            cache.set(version_cache_key(row["slug"]), row["version"], timeout=timeout)
         else:
             cache.delete(version_cache_key(row["slug"]))
 
@@ -233,11 +297,50 @@ class Story(models.Model):
                 entry_ids.add(entry_id)
         return entry_ids, kinds
 
+    def refresh_next_due(self):
+        """Note the time of the earliest scheduled entry still in the future."""
+        future = self.entries.filter(status=Entry.Status.PUBLISHED, published_at__gt=timezone.now())
+        self.next_due_at = future.aggregate(next_due=Min("published_at"))["next_due"]
+        Story.objects.filter(pk=self.pk).update(next_due_at=self.next_due_at)
+
+    def release_due_entries(self):
+        """Announce scheduled entries whose time has come to pages already open.
+
+        Public queries compare with the current time, so a scheduled entry is on the
+        page the moment it is due without any job running. Open pages only learn of
+        changes through the version, so the first request after that moment advances
+        it, once: the row lock makes concurrent requests wait, then find nothing due.
+        """
+        now = timezone.now()
+        if self.next_due_at is None or self.next_due_at > now:
+            return
+        with transaction.atomic():
+            story = Story.objects.select_for_update().get(pk=self.pk)
+            if story.next_due_at is None or story.next_due_at > now:
+                self.version, self.next_due_at = story.version, story.next_due_at
+                return
+            due = story.entries.filter(
+                status=Entry.Status.PUBLISHED,
+                published_at__gte=story.next_due_at,
+                published_at__lte=now,
+            )
+            for entry_id in due.values_list("pk", flat=True):
+                story.bump_version(StoryChange.Kind.ENTRY, entry_id)
+            story.refresh_next_due()
+            self.version, self.next_due_at = story.version, story.next_due_at
+
 
 class EntryQuerySet(models.QuerySet):
     def public(self):
-        """Entries readers may see: those of public stories."""
-        return self.filter(story__status__in=Story.PUBLIC_STATUSES)
+        """Entries readers may see: published, their time come, in a public story.
+
+        The one visibility rule for every public view, feed and endpoint.
+        """
+        return self.filter(
+            status=Entry.Status.PUBLISHED,
+            published_at__lte=timezone.now(),
+            story__status__in=Story.PUBLIC_STATUSES,
+        )
 
     def editable_by(self, user):
         """Editors may change any entry; reporters only those they wrote or created."""
@@ -262,8 +365,15 @@ class EntryQuerySet(models.QuerySet):
         return older.newest_first()
 
 
-class Entry(models.Model):
+class Entry(Revisioned):
     """A timestamped update in a story."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    # What readers see of an entry: changing one after publication marks it "Updated".
+    READER_FIELDS = ("headline", "dateline", "body", "published_at", "correction")
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="entries")
     headline = models.CharField(max_length=300)
@@ -271,8 +381,16 @@ class Entry(models.Model):
         max_length=80, blank=True, help_text="Where it was reported: “WASHINGTON”."
     )
     body = models.TextField(help_text="Separate paragraphs with a blank line.")
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        help_text="A published entry with a time in the future is scheduled: it appears then.",
+    )
     published_at = models.DateTimeField(
-        "time", default=timezone.now, help_text="The time readers see. Now, or earlier."
+        "time",
+        default=timezone.now,
+        help_text="The time readers see: now, earlier, or later to schedule it.",
     )
     authors = models.ManyToManyField(Person, blank=True, related_name="entries_written")
     people = models.ManyToManyField(
@@ -281,13 +399,19 @@ class Entry(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
     )
+    correction = models.TextField(
+        blank=True, help_text="A correction note shown with the entry, e.g. what was wrong."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # When what readers see of a published entry last changed ("Updated 9:52 p.m.").
+    revised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The entry's public HTML, rendered from liveblog/_entry.html whenever the entry (or
     # what it shows of its story and authors) changes, so pages never render it per request.
     html = models.TextField(blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["html", "updated_at"])
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -301,23 +425,37 @@ class Entry(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        moved_from = None
+        old = None
         if not self._state.adding:
-            moved_from = Entry.objects.filter(pk=self.pk).exclude(story_id=self.story_id)
-            moved_from = moved_from.values_list("story_id", flat=True).first()
+            old = (
+                Entry.objects.filter(pk=self.pk)
+                .values(*self.READER_FIELDS, "story_id", "status")
+                .first()
+            )
+        was_public = (
+            old and old["status"] == self.Status.PUBLISHED and old["published_at"] <= timezone.now()
+        )
+        if was_public and any(old[name] != getattr(self, name) for name in self.READER_FIELDS):
+            self.revised_at = timezone.now()
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.publish_change()
-            if moved_from is not None:
+            self.story.refresh_next_due()
+            if old and old["story_id"] != self.story_id:
                 # Readers of the story it left must drop it.
-                Story(pk=moved_from).bump_version(StoryChange.Kind.ENTRY_REMOVED, self.pk)
+                Story(pk=old["story_id"]).bump_version(StoryChange.Kind.ENTRY_REMOVED, self.pk)
 
     def get_absolute_url(self):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
 
-    def clean(self):
-        if self.published_at and self.published_at > timezone.now() + CLOCK_SKEW:
-            raise ValidationError({"published_at": "The time can’t be in the future."})
+    @property
+    def is_scheduled(self):
+        return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def state_label(self):
+        """Draft, Scheduled or Published, as the newsroom says it."""
+        return "Scheduled" if self.is_scheduled else self.get_status_display()
 
     @property
     def anchor(self):
@@ -371,6 +509,7 @@ class KeyPoint(models.Model):
     )
 
     objects = KeyPointQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]
@@ -412,3 +551,31 @@ class StoryChange(models.Model):
 
     def __str__(self):
         return f"{self.story_id} v{self.version}: {self.kind}"
+
+
+class AuditEvent(models.Model):
+    """One line of the editors' log: who published, unpublished, scheduled or pinned what."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", "published"
+        SCHEDULED = "scheduled", "scheduled"
+        UNPUBLISHED = "unpublished", "unpublished"
+        SAVED_DRAFT = "draft", "saved as draft"
+        PINNED = "pinned", "pinned"
+        UNPINNED = "unpinned", "unpinned"
+        STORY_STATUS = "story_status", "changed the story's status"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
+    entry = models.ForeignKey(
+        Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.detail}"

@@ -11,4 +11,9 @@ urlpatterns = [
     path("stories/<slug:slug>/", views.story_page, name="story"),
     path("stories/<slug:slug>/entries/<int:pk>/", views.entry_page, name="entry"),
     path("people/<slug:slug>/", views.person_page, name="person"),
+    # Behind login: never cached, never indexed.
+    path("preview/stories/<slug:slug>/", views.story_preview, name="story_preview"),
+    path(
+        "preview/stories/<slug:slug>/entries/<int:pk>/", views.entry_preview, name="entry_preview"
+    ),
 ]

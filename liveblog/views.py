@@ -2,22 +2,30 @@ import functools
 import re
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .models import Entry, KeyPoint, Person, Story, StoryChange, version_cache_key
+from .models import (
+    Entry,
+    KeyPoint,
+    Person,
+    Story,
+    StoryChange,
+    version_cache_key,
+    version_cache_timeout,
+)
 from .pagination import BadCursor, decode_cursor, entries_page
 from .templatetags.liveblog import ap_date
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
 VERSION = re.compile(r"[0-9]{1,18}")
-# Ready in the cache once a version is known: a day is plenty, a change refreshes it.
-VERSION_TIMEOUT = 24 * 60 * 60
 # A rendered first page stays until its version is superseded, or this many seconds.
 PAGE_RENDER_TIMEOUT = 10 * 60
 
@@ -66,10 +74,11 @@ def story_page(request, slug):
         if body is not None:
             return cacheable(HttpResponse(body), settings.LIVEBLOG_PAGE_MAX_AGE)
     story = get_object_or_404(Story.objects.public(), slug=slug)
+    story.release_due_entries()
     response = _render_story(request, story, before=None)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
-    cache.add(version_cache_key(slug), story.version, VERSION_TIMEOUT)
+    cache.add(version_cache_key(slug), story.version, version_cache_timeout(story.next_due_at))
     cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
     return response
 
@@ -87,9 +96,40 @@ def entry_page(request, slug, pk):
         story__slug=slug,
         pk=pk,
     )
+    entry.story.release_due_entries()
     return _render_story(
         request, entry.story, before=(entry.published_at, entry.pk), inclusive=True
     )
+
+
+@never_cache
+@login_required
+def entry_preview(request, slug, pk):
+    """An entry as readers will see it, whatever its state, for editors and its authors."""
+    entry = get_object_or_404(Entry.objects.select_related("story"), story__slug=slug, pk=pk)
+    if not Entry.objects.editable_by(request.user).filter(pk=entry.pk).exists():
+        raise Http404
+    context = {"story": entry.story, "entries": [entry], "entry_html": entry.render_html()}
+    return _preview_response(render(request, "liveblog/preview.html", context))
+
+
+@never_cache
+@permission_required("liveblog.change_story", raise_exception=True)
+def story_preview(request, slug):
+    """A story with every entry, drafts and scheduled ones marked, for editors."""
+    story = get_object_or_404(Story, slug=slug)
+    entries = story.entries.newest_first()[: settings.LIVEBLOG_PAGE_SIZE]
+    context = {
+        "story": story,
+        "entries": entries,
+        "key_points": story.key_points.filter(pinned=True),
+    }
+    return _preview_response(render(request, "liveblog/preview.html", context))
+
+
+def _preview_response(response):
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def with_day_headings(entries, tz):
@@ -103,8 +143,15 @@ def with_day_headings(entries, tz):
 
 
 def _render_story(request, story, *, before, inclusive=False):
+    # A pinned entry stands above the stream instead of in it.
+    stream = story.entries.public().only(*STREAM_FIELDS)
+    pinned = None
+    if story.pinned_entry_id and before is None:
+        pinned = stream.filter(pk=story.pinned_entry_id).first()
+    if pinned is not None:
+        stream = stream.exclude(pk=pinned.pk)
     entries, older = entries_page(
-        story.entries.public().only(*STREAM_FIELDS),
+        stream,
         size=settings.LIVEBLOG_PAGE_SIZE,
         before=before,
         inclusive=inclusive,
@@ -114,6 +161,7 @@ def _render_story(request, story, *, before, inclusive=False):
         "story": story,
         "key_points": KeyPoint.objects.public().filter(story=story),
         "entries": with_day_headings(entries, story.tzinfo),
+        "pinned": pinned,
         "older_url": f"{story_url}?before={older}" if older else None,
         "is_first_page": before is None,
         # An older page is read by someone who has read the top: skip the lede and key points.
@@ -146,7 +194,9 @@ def story_updates(request, slug, since):
         return _not_modified(since, current)
 
     story = get_object_or_404(Story.objects.public(), slug=slug)
-    cache.add(key, story.version, VERSION_TIMEOUT)  # add, not set: never overwrite a newer one
+    story.release_due_entries()
+    # add, not set: never overwrite a newer version that a commit has just published.
+    cache.add(key, story.version, version_cache_timeout(story.next_due_at))
     if _unchanged(request, since, story.version):
         return _not_modified(since, story.version)
 

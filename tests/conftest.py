@@ -38,3 +38,27 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+class Clock:
+    """A settable stand-in for django.utils.timezone.now."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone
+
+    fake = Clock(timezone.now())
+    monkeypatch.setattr(timezone, "now", fake)
+    return fake

@@ -23,6 +23,7 @@ def entry_post(story, **overrides):
         "story": story.pk,
         "published_at_0": local.strftime("%Y-%m-%d"),
         "published_at_1": local.strftime("%H:%M:%S"),
+        "status": "published",
         "headline": "Senators to be briefed",
         "dateline": "WASHINGTON",
         "body": "Officials will brief senators on Wednesday.",
@@ -60,13 +61,21 @@ def test_save_and_add_another_keeps_the_story(client, reporter, story):
     assert response["Location"] == f"{ADD_ENTRY}?story={story.pk}"
 
 
-def test_entry_form_keeps_what_was_typed_when_the_time_is_in_the_future(client, reporter, story):
+def test_entry_form_keeps_what_was_typed_when_it_is_refused(client, reporter, story):
     client.force_login(reporter)
-    response = client.post(ADD_ENTRY, entry_post(story, published_at_0="2999-01-01"))
+    response = client.post(ADD_ENTRY, entry_post(story, headline=""))
     assert response.status_code == 200
-    assert "The time can’t be in the future." in response.content.decode()
+    assert "This field is required." in response.content.decode()
     assert "Officials will brief senators on Wednesday." in response.content.decode()
     assert not Entry.objects.exists()
+
+
+def test_a_future_time_schedules_the_entry(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(ADD_ENTRY, entry_post(story, published_at_0="2999-01-01"))
+    assert response.status_code == 302
+    assert Entry.objects.get().is_scheduled
+    assert not Entry.objects.public().exists()
 
 
 def test_entry_form_reads_time_in_the_story_zone(client, editor):

@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from liveblog.models import Entry, KeyPoint, Person, Story
 
@@ -63,8 +64,9 @@ def test_demo_loads_twice_without_duplicates(demo):
 
 
 def test_demo_logins_have_their_roles_and_bylines(demo):
-    editor = authenticate(username="editor", password="demo-editor-2020")
-    reporter = authenticate(username="reporter", password="demo-reporter-2020")
+    request = RequestFactory().post("/admin/login/")
+    editor = authenticate(request, username="editor", password="demo-editor-2020")
+    reporter = authenticate(request, username="reporter", password="demo-reporter-2020")
     assert editor.has_perm("liveblog.change_story")
     assert not reporter.has_perm("liveblog.change_story")
     assert reporter.has_perm("liveblog.add_entry")

@@ -93,13 +93,11 @@ def test_entry_html_follows_the_story_time_zone():
     assert "5:00 a.m." in Entry.objects.get(pk=entry.pk).html
 
 
-def test_entry_rejects_a_future_time():
-    entry = EntryFactory.build(
-        story=StoryFactory(), published_at=timezone.now() + timedelta(hours=1)
-    )
-    with pytest.raises(ValidationError) as error:
-        entry.full_clean()
-    assert "published_at" in error.value.message_dict
+def test_entry_with_a_future_time_is_scheduled_and_not_public():
+    entry = EntryFactory(published_at=timezone.now() + timedelta(hours=1))
+    assert entry.is_scheduled
+    assert entry.state_label == "Scheduled"
+    assert not Entry.objects.public().exists()
 
 
 def test_entry_accepts_an_earlier_time():

@@ -1,0 +1,81 @@
+"""Workflows that span several models: publishing decisions and the editors' log."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditEvent, Entry, Story
+from .templatetags.liveblog import ap_date, ap_time
+
+
+def _when(entry):
+    tz = entry.story.tzinfo
+    return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
+
+
+def entry_audit(*, entry, user, old=None):
+    """Log a publish, unpublish, draft or schedule decision on ``entry``.
+
+    ``old`` holds the entry's status and time before the change (None for a new entry).
+    """
+    published = entry.status == Entry.Status.PUBLISHED
+    was_published = old is not None and old["status"] == Entry.Status.PUBLISHED
+    action = None
+    if published and entry.published_at > timezone.now():
+        if not was_published or old["published_at"] != entry.published_at:
+            action = AuditEvent.Action.SCHEDULED
+    elif published and not was_published:
+        action = AuditEvent.Action.PUBLISHED
+    elif not published and was_published:
+        action = AuditEvent.Action.UNPUBLISHED
+    elif not published and old is None:
+        action = AuditEvent.Action.SAVED_DRAFT
+    if action is None:
+        return None
+    detail = f"“{entry.headline}”"
+    if action == AuditEvent.Action.SCHEDULED:
+        detail += f" for {_when(entry)}"
+    return AuditEvent.objects.create(
+        story=entry.story, entry=entry, user=user, action=action, detail=detail
+    )
+
+
+def story_audit(*, story, user, old_status, old_pinned_id):
+    """Log a change of the story's status or of its pinned entry."""
+    if old_status is not None and old_status != story.status:
+        AuditEvent.objects.create(
+            story=story,
+            user=user,
+            action=AuditEvent.Action.STORY_STATUS,
+            detail=f"{Story.Status(old_status).label} → {story.get_status_display()}",
+        )
+    if old_pinned_id != story.pinned_entry_id:
+        if old_pinned_id:
+            AuditEvent.objects.create(
+                story=story, entry_id=old_pinned_id, user=user, action=AuditEvent.Action.UNPINNED
+            )
+        if story.pinned_entry_id:
+            AuditEvent.objects.create(
+                story=story,
+                entry_id=story.pinned_entry_id,
+                user=user,
+                action=AuditEvent.Action.PINNED,
+                detail=f"“{story.pinned_entry.headline}”",
+            )
+
+
+@transaction.atomic
+def entry_set_status(*, entry, status, user):
+    """Publish or unpublish ``entry`` on an editor's word, and log it."""
+    old = {"status": entry.status, "published_at": entry.published_at}
+    entry.status = status
+    entry.save()
+    entry_audit(entry=entry, user=user, old=old)
+
+
+@transaction.atomic
+def story_pin_entry(*, story, entry, user):
+    """Pin ``entry`` above the story's stream (None unpins), and log it."""
+    old_pinned_id = story.pinned_entry_id
+    story.pinned_entry = entry
+    story.save()
+    story_audit(story=story, user=user, old_status=None, old_pinned_id=old_pinned_id)
