@@ -27,11 +27,13 @@ class NoLostUpdatesAdmin(SimpleHistoryAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple-history lets anyone who may *view* the object post its revert form;
-        # restoring a revision is a change, so it needs the change permission.
+        # simple-history lets anyone who may *view* the object post its revert form.
+        # It also writes every field of the old revision, including those a reporter
+        # may not touch (story, status, correction): restoring is for editors.
         if request.method == "POST":
             obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
+            allowed = obj is not None and self.has_change_permission(request, obj)
+            if not (allowed and is_editor(request.user)):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -168,6 +170,11 @@ class EntryAdmin(NoLostUpdatesAdmin):
         url = reverse("liveblog:entry_preview", args=[entry.story.slug, entry.pk])
         return format_html('<a href="{}">See it as readers will</a>', url)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.may_unpublish = is_editor(request.user)
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         # Left out of the form, these cannot be changed by any POST a reporter sends.
         fields = list(super().get_readonly_fields(request, obj))
@@ -175,7 +182,7 @@ class EntryAdmin(NoLostUpdatesAdmin):
             fields.append("correction")
             if obj is not None:
                 fields.append("story")
-                if obj.status == Entry.Status.PUBLISHED and not obj.is_scheduled:
+                if Entry.objects.public().filter(pk=obj.pk).exists():
                     fields.append("status")  # only an editor unpublishes
         return fields
 

@@ -31,6 +31,11 @@ class NoLostUpdatesForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
+            # Saving over an existing object must say which revision it was opened at.
+            self.fields["revision"].required = True
+            self.fields["revision"].error_messages["required"] = (
+                "This form is out of date: open the page again to get the latest version."
+            )
             # The stored revision, not the instance's: restoring an old revision from
             # the history opens the form on that revision's values.
             stored = type(self.instance)._base_manager.filter(pk=self.instance.pk)
@@ -77,6 +82,8 @@ class NoLostUpdatesForm(forms.ModelForm):
 class EntryAdminForm(NoLostUpdatesForm):
     compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
     choice_fields = ("story", "authors", "people")
+    # Set by EntryAdmin.get_form for reporters: they may not take a public entry away.
+    may_unpublish = True
 
     class Meta:
         model = Entry
@@ -108,6 +115,14 @@ class EntryAdminForm(NoLostUpdatesForm):
         cleaned = super().clean()
         for name in self._bad_choices:
             self.add_error(name, "That is not one of the available choices.")
+        published_at = cleaned.get("published_at")
+        if not self.may_unpublish and self.instance.pk and published_at:
+            stored = Entry.objects.public().filter(pk=self.instance.pk).exists()
+            if stored and published_at > timezone.now():
+                self.add_error(
+                    "published_at",
+                    "This entry is public: only an editor can move it into the future.",
+                )
         return cleaned
 
 

@@ -78,9 +78,23 @@ def story_page(request, slug):
     response = _render_story(request, story, before=None)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
-    cache.add(version_cache_key(slug), story.version, version_cache_timeout(story.next_due_at))
     cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
+    remember_version(story)
     return response
+
+
+def remember_version(story):
+    """Cache the story's version for the views that answer without the database.
+
+    ``add``, not ``set``: a commit may have just published a newer version. And a
+    change may have committed since the story was read, its on-commit hook clearing
+    the key before this adds it back: checking after adding means that whichever
+    comes last, the stale version does not stay.
+    """
+    key = version_cache_key(story.slug)
+    cache.add(key, story.version, version_cache_timeout(story.next_due_at))
+    if not Story.objects.public().filter(pk=story.pk, version=story.version).exists():
+        cache.delete(key)
 
 
 def _page_key(request, slug, version):
@@ -195,8 +209,7 @@ def story_updates(request, slug, since):
 
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
-    # add, not set: never overwrite a newer version that a commit has just published.
-    cache.add(key, story.version, version_cache_timeout(story.next_due_at))
+    remember_version(story)
     if _unchanged(request, since, story.version):
         return _not_modified(since, story.version)
 

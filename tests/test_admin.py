@@ -17,7 +17,7 @@ def change_url(obj):
     return reverse(f"admin:liveblog_{obj._meta.model_name}_change", args=[obj.pk])
 
 
-def entry_post(story, **overrides):
+def entry_post(story, entry=None, **overrides):
     local = timezone.localtime(timezone.now(), story.tzinfo)
     data = {
         "story": story.pk,
@@ -28,6 +28,8 @@ def entry_post(story, **overrides):
         "dateline": "WASHINGTON",
         "body": "Officials will brief senators on Wednesday.",
     }
+    if entry is not None:
+        data["revision"] = Entry.objects.get(pk=entry.pk).revision
     data.update(overrides)
     return data
 
@@ -90,7 +92,9 @@ def test_entry_form_reads_time_in_the_story_zone(client, editor):
 def test_reporter_edits_own_entry(client, reporter, story):
     entry = EntryFactory(story=story, authors=[reporter.person])
     client.force_login(reporter)
-    response = client.post(change_url(entry), entry_post(story, headline="Corrected headline"))
+    response = client.post(
+        change_url(entry), entry_post(story, entry, headline="Corrected headline")
+    )
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.headline == "Corrected headline"
@@ -131,7 +135,9 @@ def test_reporter_cannot_delete_another_reporters_entry(client, reporter, other_
 def test_editor_changes_any_entry(client, editor, reporter, story):
     entry = EntryFactory(story=story, authors=[reporter.person])
     client.force_login(editor)
-    response = client.post(change_url(entry), entry_post(story, headline="Edited by the desk"))
+    response = client.post(
+        change_url(entry), entry_post(story, entry, headline="Edited by the desk")
+    )
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.headline == "Edited by the desk"
@@ -145,6 +151,7 @@ def story_post(story, **overrides):
         "lede": story.lede,
         "key_points_heading": story.key_points_heading,
         "time_zone": story.time_zone,
+        "revision": Story.objects.get(pk=story.pk).revision,
         "key_points-TOTAL_FORMS": "1",
         "key_points-INITIAL_FORMS": "0",
         "key_points-0-position": "1",

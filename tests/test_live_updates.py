@@ -217,7 +217,7 @@ def test_updates_query_count_is_constant(client, story, django_assert_num_querie
     grow_story(story, size)
     cache.clear()
     since = Story.objects.get(pk=story.pk).version - 2  # one entry, one key point
-    with django_assert_num_queries(4):  # story, changes, entries, key points
+    with django_assert_num_queries(5):  # story, version check, changes, entries, key points
         assert updates(client, story, since).status_code == 200
 
 
@@ -232,11 +232,11 @@ def test_304_at_the_current_version_needs_no_query_when_the_cache_is_warm(
         assert updates(client, story, current).status_code == 304
 
 
-def test_304_with_a_cold_cache_needs_one_query(client, story, django_assert_num_queries):
+def test_304_with_a_cold_cache_needs_two_queries(client, story, django_assert_num_queries):
     EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
     cache.clear()
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the story, then the check of the version it caches
         assert updates(client, story, current).status_code == 304
 
 
@@ -334,4 +334,27 @@ def test_a_story_taken_back_to_draft_is_not_served_from_the_render_cache(
     with django_capture_on_commit_callbacks(execute=True):
         story.status = Story.Status.DRAFT
         story.save()
+    assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_a_version_read_before_a_change_committed_is_not_left_in_the_cache(story):
+    from liveblog.views import remember_version
+
+    EntryFactory(story=story)
+    stale = Story.objects.get(pk=story.pk)  # read, then another request commits a change
+    EntryFactory(story=story)
+    cache.delete(version_cache_key(story.slug))  # as that change's on-commit hook does
+    remember_version(stale)
+    assert cache.get(version_cache_key(story.slug)) is None
+
+
+def test_a_page_rendered_as_the_story_went_back_to_draft_is_not_served(client, story):
+    from liveblog.views import remember_version
+
+    EntryFactory(story=story, headline="Was public a moment ago")
+    read_while_live = Story.objects.get(pk=story.pk)
+    story.status = Story.Status.DRAFT
+    story.save()
+    cache.delete(version_cache_key(story.slug))
+    remember_version(read_while_live)
     assert client.get(story.get_absolute_url()).status_code == 404

@@ -467,3 +467,42 @@ def test_authenticate_without_a_request_is_refused_not_crashed():
 
     request = RequestFactory().post("/admin/login/")
     assert authenticate(request, username="nobody", password="x") is None
+
+
+def test_a_reporter_cannot_restore_a_revision_even_of_their_own_entry(client, reporter, story):
+    entry = EntryFactory(story=story, status=Entry.Status.DRAFT, authors=[reporter.person])
+    draft_revision = entry.history.get()
+    entry.status = Entry.Status.PUBLISHED
+    entry.save()
+    client.force_login(reporter)
+    url = reverse("admin:liveblog_entry_simple_history", args=[entry.pk, draft_revision.history_id])
+    assert client.post(url, admin_entry_post(entry, status=Entry.Status.DRAFT)).status_code == 403
+    assert Entry.objects.public().filter(pk=entry.pk).exists()
+
+
+def test_a_reporter_cannot_hide_a_public_entry_by_moving_it_into_the_future(
+    client, reporter, story
+):
+    entry = EntryFactory(story=story, authors=[reporter.person], published_at=timezone.now())
+    later = timezone.localtime(timezone.now() + timedelta(days=365), story.tzinfo)
+    client.force_login(reporter)
+    response = client.post(
+        change_url(entry),
+        admin_entry_post(
+            entry, published_at_0=later.strftime("%Y-%m-%d"), published_at_1="12:00:00"
+        ),
+    )
+    assert response.status_code == 200
+    assert "only an editor can move it into the future" in response.content.decode()
+    assert Entry.objects.public().filter(pk=entry.pk).exists()
+
+
+def test_a_save_that_does_not_say_its_revision_is_refused(client, editor, story):
+    entry = EntryFactory(story=story, headline="Kept")
+    client.force_login(editor)
+    data = admin_entry_post(entry, headline="Blind overwrite")
+    del data["revision"]
+    response = client.post(change_url(entry), data)
+    assert response.status_code == 200
+    assert "open the page again" in response.content.decode()
+    assert Entry.objects.get(pk=entry.pk).headline == "Kept"
