@@ -107,6 +107,17 @@ class StoryAdmin(NoLostUpdatesAdmin):
         url = reverse("liveblog:story_preview", args=[story.slug])
         return format_html('<a href="{}">Preview with drafts and scheduled entries</a>', url)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        story = self.get_object(request, unquote(object_id))
+        if story is not None:
+            src = request.build_absolute_uri(reverse("liveblog:embed", args=[story.slug]))
+            snippet = (
+                f'<iframe src="{src}" title="{story.headline} (live updates)" '
+                'width="100%" height="600" loading="lazy" style="border:0"></iframe>'
+            )
+            extra_context = {**(extra_context or {}), "embed_snippet": snippet}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         old = (
             Story.objects.filter(pk=obj.pk).values("status", "pinned_entry_id").first()

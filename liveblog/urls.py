@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import views
+from . import api, feeds, views
+from .sitemaps import StorySitemap
 
 app_name = "liveblog"
 urlpatterns = [
@@ -10,10 +12,33 @@ urlpatterns = [
     path("", views.front_page, name="front"),
     path("stories/<slug:slug>/", views.story_page, name="story"),
     path("stories/<slug:slug>/entries/<int:pk>/", views.entry_page, name="entry"),
+    path("stories/<slug:slug>/embed/", views.embed, name="embed"),
+    path(
+        "stories/<slug:slug>/feed/rss/", views.publicly_cached(feeds.StoryFeed()), name="story_rss"
+    ),
+    path(
+        "stories/<slug:slug>/feed/atom/",
+        views.publicly_cached(feeds.StoryAtomFeed()),
+        name="story_atom",
+    ),
+    path("feed/rss/", views.publicly_cached(feeds.LatestFeed()), name="latest_rss"),
+    path("feed/atom/", views.publicly_cached(feeds.LatestAtomFeed()), name="latest_atom"),
     path("people/<slug:slug>/", views.person_page, name="person"),
+    path("api/stories/", api.stories, name="api_stories"),
+    path("api/stories/<slug:slug>/", api.story, name="api_story"),
+    path("api/stories/<slug:slug>/entries/", api.entries, name="api_entries"),
+    path(
+        "sitemap.xml",
+        views.publicly_cached(sitemap),
+        {"sitemaps": {"stories": StorySitemap}},
+        name="sitemap",
+    ),
+    path("robots.txt", views.robots_txt, name="robots"),
     # Behind login: never cached, never indexed.
     path("preview/stories/<slug:slug>/", views.story_preview, name="story_preview"),
     path(
-        "preview/stories/<slug:slug>/entries/<int:pk>/", views.entry_preview, name="entry_preview"
+        "preview/stories/<slug:slug>/entries/<int:pk>/",
+        views.entry_preview,
+        name="entry_preview",
     ),
 ]

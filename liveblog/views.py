@@ -21,10 +21,13 @@ from .models import (
     version_cache_timeout,
 )
 from .pagination import BadCursor, decode_cursor, entries_page
+from .structured_data import live_blog_posting, plain_body, summary
 from .templatetags.liveblog import ap_date
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
+# ... and what its structured data says of each entry.
+STRUCTURED_DATA_FIELDS = ("headline", "dateline", "body", "revised_at")
 VERSION = re.compile(r"[0-9]{1,18}")
 # A rendered first page stays until its version is superseded, or this many seconds.
 PAGE_RENDER_TIMEOUT = 10 * 60
@@ -43,6 +46,16 @@ def cacheable(response, max_age):
     stale while they fetch a new one or while the origin is failing."""
     response["Cache-Control"] = cache_control(max_age)
     return response
+
+
+def publicly_cached(view):
+    """Give a public view's answers the same cache headers as the story page."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return cacheable(view(request, *args, **kwargs), settings.LIVEBLOG_PAGE_MAX_AGE)
+
+    return wrapped
 
 
 def bad_request(reason):
@@ -106,14 +119,55 @@ def _page_key(request, slug, version):
 def entry_page(request, slug, pk):
     """An entry's permalink: the story's stream from that entry down, with it at the top."""
     entry = get_object_or_404(
-        Entry.objects.public().select_related("story").defer("body", "html"),
-        story__slug=slug,
-        pk=pk,
+        Entry.objects.public().select_related("story").defer("html"), story__slug=slug, pk=pk
     )
     entry.story.release_due_entries()
+    # Shared, the permalink previews this entry, not the top of the story.
+    share = {
+        "title": entry.headline,
+        "description": summary(plain_body(entry)),
+        "url": request.build_absolute_uri(entry.get_absolute_url().partition("#")[0]),
+    }
     return _render_story(
-        request, entry.story, before=(entry.published_at, entry.pk), inclusive=True
+        request, entry.story, before=(entry.published_at, entry.pk), inclusive=True, share=share
     )
+
+
+@require_GET
+def embed(request, slug):
+    """The story's key points and live stream without the site around them, for partner
+    sites to frame: the one view that allows framing, and only by configured origins."""
+    story = get_object_or_404(Story.objects.public(), slug=slug)
+    story.release_due_entries()
+    entries, older = entries_page(
+        story.entries.public().only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
+    )
+    context = {
+        "story": story,
+        "key_points": KeyPoint.objects.public().filter(story=story),
+        "entries": with_day_headings(entries, story.tzinfo),
+        "older_url": f"{story.get_absolute_url()}?before={older}" if older else None,
+        "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+    }
+    response = cacheable(
+        render(request, "liveblog/embed.html", context), settings.LIVEBLOG_PAGE_MAX_AGE
+    )
+    ancestors = " ".join(["'self'", *settings.LIVEBLOG_EMBED_ORIGINS])
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response.xframe_options_exempt = True
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return cacheable(HttpResponse("\n".join(lines) + "\n", content_type="text/plain"), 3600)
 
 
 @never_cache
@@ -156,9 +210,10 @@ def with_day_headings(entries, tz):
     return entries
 
 
-def _render_story(request, story, *, before, inclusive=False):
+def _render_story(request, story, *, before, inclusive=False, share=None):
     # A pinned entry stands above the stream instead of in it.
-    stream = story.entries.public().only(*STREAM_FIELDS)
+    stream = story.entries.public().only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
+    stream = stream.prefetch_related("authors")
     pinned = None
     if story.pinned_entry_id and before is None:
         pinned = stream.filter(pk=story.pinned_entry_id).first()
@@ -171,6 +226,8 @@ def _render_story(request, story, *, before, inclusive=False):
         inclusive=inclusive,
     )
     story_url = story.get_absolute_url()
+    canonical_url = request.build_absolute_uri(story_url)
+    page_entries = [pinned, *entries] if pinned else entries
     context = {
         "story": story,
         "key_points": KeyPoint.objects.public().filter(story=story),
@@ -180,8 +237,14 @@ def _render_story(request, story, *, before, inclusive=False):
         "is_first_page": before is None,
         # An older page is read by someone who has read the top: skip the lede and key points.
         "hide_summary": before is not None and not inclusive,
-        "canonical_url": request.build_absolute_uri(story_url),
+        "canonical_url": canonical_url,
+        "share": share
+        or {"title": story.headline, "description": summary(story.lede), "url": canonical_url},
+        "structured_data": live_blog_posting(
+            story, page_entries, page_url=canonical_url, absolute=request.build_absolute_uri
+        ),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+        "publisher": settings.LIVEBLOG_PUBLISHER,
     }
     return cacheable(
         render(request, "liveblog/story.html", context), settings.LIVEBLOG_PAGE_MAX_AGE

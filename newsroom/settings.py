@@ -6,6 +6,7 @@ developer's laptop: SQLite in the checkout, local-memory cache, DEBUG on.
 """
 
 import os
+import re
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +45,16 @@ def envlist(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def envorigins(name):
+    origins = envlist(name, [])
+    for origin in origins:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", origin):
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin like https://example.com"
+            )
+    return origins
+
+
 def envtimezone(name, default):
     value = os.environ.get(name) or default
     if value not in zoneinfo.available_timezones():
@@ -68,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "simple_history",
     "axes",
     "crispy_forms",
@@ -172,6 +184,11 @@ LIVEBLOG_POLL_INTERVAL = envint("LIVEBLOG_POLL_INTERVAL", 10)
 # How long caches in front may keep a story page and an updates answer (seconds).
 LIVEBLOG_PAGE_MAX_AGE = envint("LIVEBLOG_PAGE_MAX_AGE", 10)
 LIVEBLOG_UPDATES_MAX_AGE = envint("LIVEBLOG_UPDATES_MAX_AGE", 4)
+# The publisher named in structured data and feeds.
+LIVEBLOG_PUBLISHER = os.environ.get("LIVEBLOG_PUBLISHER", "Newsroom")
+# Origins allowed to put a story's embed view in a frame ("https://partner.example");
+# no other page may be framed at all.
+LIVEBLOG_EMBED_ORIGINS = envorigins("LIVEBLOG_EMBED_ORIGINS")
 # A reader further behind than this many changes reloads the page instead.
 LIVEBLOG_MAX_CHANGES = envint("LIVEBLOG_MAX_CHANGES", 200)
 

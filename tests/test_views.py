@@ -194,8 +194,9 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
 @pytest.mark.parametrize("size", [1, 40])
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
-    # story, key points, one page of entries, the version check (remember_version)
-    with django_assert_num_queries(4):
+    # story, key points, one page of entries, their authors (structured data), the
+    # version check (remember_version)
+    with django_assert_num_queries(5):
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
@@ -203,7 +204,7 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
-    with django_assert_num_queries(2):  # story, one page of entries
+    with django_assert_num_queries(3):  # story, one page of entries, their authors
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
     assert response.status_code == 200
     assert article_ids(response) == [oldest.pk]
@@ -213,7 +214,7 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
-    with django_assert_num_queries(3):  # the entry with its story, key points, the page
+    with django_assert_num_queries(4):  # the entry with its story, key points, the page, authors
         assert client.get(entry.get_absolute_url()).status_code == 200
 
 
@@ -239,7 +240,7 @@ def test_older_pages_skip_the_lede_and_key_points(client, story):
     KeyPointFactory(story=story, text="A pinned point")
     older = client.get(story.get_absolute_url(), {"before": entries[1].cursor}).content.decode()
     assert "A pinned point" not in older
-    assert "First paragraph of the lede." not in older
+    assert 'class="lede"' not in older
     assert f"<h1>{story.headline}</h1>" in older
     permalink = client.get(entries[0].get_absolute_url()).content.decode()
     assert "A pinned point" in permalink

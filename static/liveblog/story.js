@@ -164,8 +164,9 @@
     if (update.key_points_html !== null) {
       document.getElementById("key-points-block").innerHTML = update.key_points_html;
     }
-    if (update.header_html !== null) {
-      document.getElementById("story-header").innerHTML = update.header_html;
+    var header = document.getElementById("story-header");
+    if (update.header_html !== null && header) {
+      header.innerHTML = update.header_html;
       if (update.status === "ended") announce("Coverage has ended.");
     }
     regroupDays();

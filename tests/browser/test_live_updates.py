@@ -103,3 +103,59 @@ def test_load_older_updates_appends_the_next_page(page, live_story, settings):
     ids = page.eval_on_selector_all("article.entry", "els => els.map(e => e.id)")
     assert len(ids) == len(set(ids))
     assert page.url.endswith(live_story.get_absolute_url())
+
+
+@pytest.fixture
+def partner_site():
+    """Another origin on loopback serving one page that frames what it is told to."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        body = b""
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(Page.body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def framing(url):
+        Page.body = f'<!doctype html><title>Partner</title><iframe src="{url}"></iframe>'.encode()
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield framing
+    server.shutdown()
+
+
+def test_the_embed_updates_live_inside_a_partner_page(
+    page, live_story, live_server, settings, partner_site
+):
+    origin = partner_site(f"{live_server.url}/stories/{live_story.slug}/embed/")
+    settings.LIVEBLOG_EMBED_ORIGINS = [origin]
+    page.goto(origin + "/")
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("article.entry")).to_have_count(1)
+    entry = EntryFactory(
+        story=Story.objects.get(pk=live_story.pk), headline="Posted while embedded"
+    )
+    expect(frame.locator(f"#{entry.anchor}")).to_contain_text(
+        "Posted while embedded", timeout=WITHIN
+    )
+
+
+def test_the_embed_refuses_to_be_framed_by_other_origins(
+    page, live_story, live_server, settings, partner_site
+):
+    origin = partner_site(f"{live_server.url}/stories/{live_story.slug}/embed/")
+    settings.LIVEBLOG_EMBED_ORIGINS = ["https://partner.example"]
+    page.goto(origin + "/")
+    page.wait_for_timeout(1000)
+    assert page.frame_locator("iframe").locator("article.entry").count() == 0

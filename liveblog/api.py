@@ -1,0 +1,114 @@
+"""The public read-only JSON API: stories, one story with its key points, its entries.
+
+Every answer goes through the same public QuerySet methods as the pages, is cacheable
+like them, and may be read from any origin (CORS).
+"""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from .models import KeyPoint, Story
+from .pagination import BadCursor, decode_cursor, entries_page
+from .structured_data import plain_body
+from .views import cacheable
+
+MAX_LIMIT = 100
+
+
+def api_response(request, payload, status=200):
+    response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    if status == 200:
+        cacheable(response, settings.LIVEBLOG_UPDATES_MAX_AGE)
+    return response
+
+
+def api_error(request, status, message):
+    return api_response(request, {"error": message}, status=status)
+
+
+def story_summary(request, story):
+    return {
+        "slug": story.slug,
+        "headline": story.headline,
+        "status": story.status,
+        "updated_at": story.updated_at,
+        "url": request.build_absolute_uri(story.get_absolute_url()),
+        "api_url": request.build_absolute_uri(reverse("liveblog:api_story", args=[story.slug])),
+    }
+
+
+@require_GET
+def stories(request):
+    """Public stories, live ones first."""
+    payload = {"stories": [story_summary(request, s) for s in Story.objects.for_front_page()[:50]]}
+    return api_response(request, payload)
+
+
+@require_GET
+def story(request, slug):
+    """One story with its pinned key points."""
+    found = Story.objects.public().filter(slug=slug).first()
+    if found is None:
+        return api_error(request, 404, "No such story.")
+    key_points = KeyPoint.objects.public().filter(story=found)
+    payload = {
+        **story_summary(request, found),
+        "lede": found.lede,
+        "time_zone": found.time_zone,
+        "coverage_start": found.coverage_start,
+        "coverage_end": found.coverage_end,
+        "version": found.version,
+        "key_points_heading": found.key_points_heading,
+        "key_points": [{"text": p.text, "entry_id": p.entry_id} for p in key_points],
+        "entries_url": request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug])),
+    }
+    return api_response(request, payload)
+
+
+@require_GET
+def entries(request, slug):
+    """A story's entries, newest first, a page at a time: ?limit=1..100&before=<cursor>."""
+    limit = request.GET.get("limit", "20")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+        return api_error(request, 400, f"“limit” must be a whole number from 1 to {MAX_LIMIT}.")
+    before = None
+    if "before" in request.GET:
+        try:
+            before = decode_cursor(request.GET["before"])
+        except BadCursor as e:
+            return api_error(request, 400, f"Bad “before” parameter: {e}.")
+    found = Story.objects.public().filter(slug=slug).first()
+    if found is None:
+        return api_error(request, 404, "No such story.")
+    page, older = entries_page(
+        found.entries.public().prefetch_related("authors"), size=int(limit), before=before
+    )
+    base = request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug]))
+    payload = {
+        "entries": [entry_json(request, e) for e in page],
+        "next": f"{base}?limit={limit}&before={older}" if older else None,
+    }
+    return api_response(request, payload)
+
+
+def entry_json(request, entry):
+    return {
+        "id": entry.pk,
+        "url": request.build_absolute_uri(entry.get_absolute_url()),
+        "headline": entry.headline,
+        "dateline": entry.dateline,
+        "body": entry.body,
+        "text": plain_body(entry),
+        "correction": entry.correction,
+        "html": entry.html,
+        "published_at": entry.published_at,
+        "updated_at": entry.revised_at or entry.published_at,
+        "authors": [
+            {"name": a.name, "url": request.build_absolute_uri(a.get_absolute_url())}
+            for a in entry.authors.all()
+        ],
+        "cursor": entry.cursor,
+    }

@@ -1,0 +1,68 @@
+"""schema.org LiveBlogPosting for a story page, as JSON-LD that cannot break out of
+its script element."""
+
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from .templatetags.liveblog import split_paragraphs
+
+# Inside <script>, "</script>" or "<!--" in a string would end or confuse the element:
+# JSON allows any character as a \u escape, so these three never appear literally.
+SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def plain_body(entry):
+    """The entry's text as readers read it: the dateline opening the first paragraph."""
+    paragraphs = split_paragraphs(entry.body)
+    if entry.dateline and paragraphs:
+        paragraphs[0] = f"{entry.dateline} — {paragraphs[0]}"
+    return "\n\n".join(paragraphs)
+
+
+def summary(text, limit=300):
+    first = (split_paragraphs(text) or [""])[0]
+    return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def live_blog_posting(story, entries, *, page_url, absolute):
+    """The LiveBlogPosting for ``story`` with a BlogPosting for each entry shown.
+
+    ``absolute`` turns a path into an absolute URL.
+    """
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "@id": page_url,
+        "url": page_url,
+        "headline": story.headline,
+        "description": summary(story.lede),
+        "datePublished": (story.coverage_start or story.created_at).isoformat(),
+        "dateModified": story.updated_at.isoformat(),
+        "publisher": {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER},
+        "liveBlogUpdate": [
+            {
+                "@type": "BlogPosting",
+                "headline": entry.headline,
+                "articleBody": plain_body(entry),
+                "datePublished": entry.published_at.isoformat(),
+                "dateModified": (entry.revised_at or entry.published_at).isoformat(),
+                "author": [
+                    {"@type": "Person", "name": p.name, "url": absolute(p.get_absolute_url())}
+                    for p in entry.authors.all()
+                ],
+                "url": f"{page_url}#{entry.anchor}",
+            }
+            for entry in entries
+        ],
+    }
+    if story.coverage_start:
+        data["coverageStartTime"] = story.coverage_start.isoformat()
+    if story.coverage_end and not story.is_live:
+        data["coverageEndTime"] = story.coverage_end.isoformat()
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(SCRIPT_ESCAPES)
+    # Safe: every "<", ">" and "&" is escaped above, so nothing typed can end the element.
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
