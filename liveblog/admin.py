@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .forms import EntryAdminForm, StoryAdminForm, is_id
+from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .templatetags.liveblog import ap_date, ap_time
 
@@ -48,6 +48,7 @@ class NoLostUpdatesAdmin(SimpleHistoryAdmin):
 
 @admin.register(Person)
 class PersonAdmin(SimpleHistoryAdmin):
+    form = PersonAdminForm
     list_display = ["name", "title", "user"]
     search_fields = ["name", "title"]
     prepopulated_fields = {"slug": ["name"]}
@@ -98,7 +99,14 @@ class StoryAdmin(NoLostUpdatesAdmin):
         if story.pk is None:
             return "Save the story first."
         url = reverse("admin:liveblog_entry_add") + f"?story={story.pk}"
-        return format_html('<a class="button" href="{}">Add an entry to this story</a>', url)
+        desk = reverse("liveblog:desk", args=[story.slug])
+        if story.status == Story.Status.ENDED:
+            return format_html('<a class="button" href="{}">Add an entry to this story</a>', url)
+        return format_html(
+            '<a class="button" href="{}">Open the live desk</a> <a href="{}">Add an entry here</a>',
+            desk,
+            url,
+        )
 
     @admin.display(description="Preview")
     def preview_link(self, story):
@@ -149,6 +157,10 @@ class EntryAdmin(NoLostUpdatesAdmin):
         "dateline",
         "body",
         "correction",
+        "photo",
+        "photo_alt",
+        "photo_caption",
+        "photo_credit",
         "authors",
         "people",
         "preview_link",

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from .models import KeyPoint, Story
 from .pagination import BadCursor, decode_cursor, entries_page
-from .structured_data import plain_body
 from .views import cacheable
 
 MAX_LIMIT = 100
@@ -101,7 +100,7 @@ def entry_json(request, entry):
         "headline": entry.headline,
         "dateline": entry.dateline,
         "body": entry.body,
-        "text": plain_body(entry),
+        "text": entry.text,
         "correction": entry.correction,
         "html": entry.html,
         "published_at": entry.published_at,

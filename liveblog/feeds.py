@@ -5,7 +5,6 @@ from django.utils.html import format_html
 
 from .models import Entry, Story
 from .structured_data import summary
-from .templatetags.liveblog import paragraphs
 
 FEED_SIZE = 50
 
@@ -17,7 +16,7 @@ class EntryItems:
         return entry.headline
 
     def item_description(self, entry):
-        html = paragraphs(entry.body, entry.dateline)
+        html = entry.body_with_dateline
         if entry.correction:
             html += format_html("<p><strong>Correction:</strong> {}</p>", entry.correction)
         return html

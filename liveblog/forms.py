@@ -1,8 +1,11 @@
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from .models import Entry, Story
+from .images import clean_image
+from .models import Entry, Person, Story
 from .templatetags.liveblog import ap_time
+from .text import render_markdown
 
 # The largest id a bigint column holds. A bigger number in a crafted POST made SQLite
 # raise OverflowError (a 500) in the choice fields and again in the widgets that
@@ -13,6 +16,22 @@ MAX_ID = 2**63 - 1
 def is_id(value):
     text = str(value)
     return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+
+
+class ImageUploadsMixin:
+    """Re-encode uploaded images (upright, no metadata) once they pass the checks."""
+
+    image_fields = ()
+
+    def _post_clean(self):
+        for name in self.image_fields:
+            upload = self.cleaned_data.get(name)
+            if isinstance(upload, UploadedFile) and name not in self.errors:
+                try:
+                    self.cleaned_data[name] = clean_image(upload)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        super()._post_clean()
 
 
 class NoLostUpdatesForm(forms.ModelForm):
@@ -79,7 +98,8 @@ class NoLostUpdatesForm(forms.ModelForm):
         )
 
 
-class EntryAdminForm(NoLostUpdatesForm):
+class EntryAdminForm(ImageUploadsMixin, NoLostUpdatesForm):
+    image_fields = ("photo",)
     compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
     choice_fields = ("story", "authors", "people")
     # Set by EntryAdmin.get_form for reporters: they may not take a public entry away.
@@ -132,3 +152,67 @@ class StoryAdminForm(NoLostUpdatesForm):
     class Meta:
         model = Story
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+
+class DeskEntryForm(ImageUploadsMixin, forms.ModelForm):
+    """The desk's compose form: the next update, seconds away."""
+
+    image_fields = ("photo",)
+
+    published_at = forms.DateTimeField(
+        label="Time",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty for now. A later time schedules the entry.",
+    )
+    authors = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Entry
+        fields = [
+            "headline",
+            "dateline",
+            "body",
+            "photo",
+            "photo_alt",
+            "photo_caption",
+            "photo_credit",
+            "authors",
+            "published_at",
+        ]
+        widgets = {
+            "headline": forms.TextInput(attrs={"autocomplete": "off"}),
+            "dateline": forms.TextInput(attrs={"list": "recent-datelines", "autocomplete": "off"}),
+            "body": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    def __init__(self, *args, story, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.story = story
+        # Bylines are staff: the people with a login, a short list even in a big newsroom.
+        self.fields["authors"].queryset = Person.objects.filter(user__isnull=False)
+        self.fields["published_at"].widget.attrs["step"] = 60
+
+    def clean_published_at(self):
+        # The desk reads times in the story's zone (it activates it), as readers see them.
+        return self.cleaned_data.get("published_at") or timezone.now()
+
+    def preview_entry(self):
+        """An unsaved entry as the form describes it, for the preview."""
+        data = {name: self.cleaned_data.get(name) for name in ("headline", "dateline", "body")}
+        entry = Entry(story=self.story, published_at=self.cleaned_data.get("published_at"), **data)
+        entry.body_html = render_markdown(entry.body or "")
+        entry.pk = 0  # not saved yet: its anchor and permalink need some id
+        return entry
+
+
+class PersonAdminForm(ImageUploadsMixin, forms.ModelForm):
+    image_fields = ("photo",)
+
+    class Meta:
+        model = Person
+        fields = ["name", "slug", "title", "bio", "photo", "user"]

@@ -1,8 +1,10 @@
+import os
 import zoneinfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import Case, F, Min, Q, Value, When
 from django.template.loader import render_to_string
@@ -10,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .images import RENDITION_WIDTHS, check_image, make_rendition
 from .pagination import encode_cursor
+from .text import render_markdown, to_text, with_dateline
 
 
 def version_cache_key(slug):
@@ -23,6 +27,12 @@ def version_cache_timeout(next_due_at, default=24 * 60 * 60):
     if next_due_at is None:
         return default
     return max(0, min(default, int((next_due_at - timezone.now()).total_seconds()) + 1))
+
+
+def validate_image(file):
+    # A file already stored was checked on its way in; only new uploads are read.
+    if not getattr(file, "_committed", True):
+        check_image(file)
 
 
 class EditConflict(Exception):
@@ -85,7 +95,9 @@ class Person(models.Model):
         help_text="“Defense Secretary”, “Pentagon reporter”",
     )
     bio = models.TextField("short bio", blank=True)
-    photo = models.ImageField(upload_to="people/", blank=True)
+    photo = models.ImageField(
+        upload_to="people/", blank=True, validators=[validate_image], help_text="A headshot."
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -373,14 +385,17 @@ class Entry(Revisioned):
         PUBLISHED = "published", "Published"
 
     # What readers see of an entry: changing one after publication marks it "Updated".
-    READER_FIELDS = ("headline", "dateline", "body", "published_at", "correction")
+    READER_FIELDS = ("headline", "dateline", "body", "published_at", "correction", "photo")
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="entries")
     headline = models.CharField(max_length=300)
     dateline = models.CharField(
         max_length=80, blank=True, help_text="Where it was reported: “WASHINGTON”."
     )
-    body = models.TextField(help_text="Separate paragraphs with a blank line.")
+    body = models.TextField(
+        help_text="Markdown: a blank line between paragraphs, **bold**, *italics*, "
+        "[link text](https://…), lists with - or 1., and > for a quotation."
+    )
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
@@ -399,9 +414,21 @@ class Entry(Revisioned):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
     )
+    body_html = models.TextField(blank=True, editable=False)
+    photo = models.ImageField(upload_to="entries/%Y/%m/", blank=True, validators=[validate_image])
+    photo_alt = models.CharField(
+        "photo alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the photo shows, for readers who cannot see it. Required with a photo.",
+    )
+    photo_caption = models.CharField(max_length=500, blank=True)
+    photo_credit = models.CharField(max_length=200, blank=True)
     correction = models.TextField(
         blank=True, help_text="A correction note shown with the entry, e.g. what was wrong."
     )
+    # The desk form's one-time token: posting the same form twice makes one entry.
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # When what readers see of a published entry last changed ("Updated 9:52 p.m.").
@@ -411,7 +438,7 @@ class Entry(Revisioned):
     html = models.TextField(blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["html", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["html", "body_html", "updated_at"])
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -425,6 +452,7 @@ class Entry(Revisioned):
         return self.headline
 
     def save(self, *args, **kwargs):
+        self.body_html = render_markdown(self.body)
         old = None
         if not self._state.adding:
             old = (
@@ -447,6 +475,45 @@ class Entry(Revisioned):
 
     def get_absolute_url(self):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
+
+    def clean(self):
+        if self.photo and not self.photo_alt.strip():
+            raise ValidationError(
+                {"photo_alt": "Describe the photo for readers who cannot see it."}
+            )
+
+    @property
+    def body_with_dateline(self):
+        return with_dateline(self.body_html, self.dateline)
+
+    @property
+    def text(self):
+        """The entry as plain text, the dateline opening it."""
+        body = to_text(self.body_html)
+        return f"{self.dateline} — {body}" if self.dateline and body else body
+
+    def photo_sources(self):
+        """The photo's renditions for a responsive <picture>, or None when its file is
+        missing (the page then shows a placeholder)."""
+        if not self.photo:
+            return None
+        renditions = Rendition.for_file(self.photo)
+        if not renditions:
+            return None
+
+        def srcset(image_format):
+            # A small photo is never scaled up: its renditions may share a width.
+            widths = {r.pixel_width: r.file.url for r in renditions if r.format == image_format}
+            return ", ".join(f"{url} {width}w" for width, url in sorted(widths.items()))
+
+        largest = max((r for r in renditions if r.format != "WEBP"), key=lambda r: r.pixel_width)
+        return {
+            "webp": srcset("WEBP"),
+            "fallback": srcset(largest.format),
+            "src": largest.file.url,
+            "width": largest.pixel_width,
+            "height": largest.height,
+        }
 
     @property
     def is_scheduled(self):
@@ -579,3 +646,54 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.detail}"
+
+
+class Rendition(models.Model):
+    """A stored image scaled to one width in one format, made once and reused."""
+
+    source = models.CharField(max_length=255, db_index=True)
+    width = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    file = models.ImageField(
+        upload_to="renditions/%Y/%m/", width_field="pixel_width", height_field="height"
+    )
+    pixel_width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "width", "format"], name="one_rendition_per_size"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.width}w {self.format}"
+
+    @classmethod
+    def for_file(cls, image_file):
+        """Renditions of ``image_file`` at each width, WebP and its own format; [] when
+        the file is missing. Rows are made with get_or_create, which guards against two
+        requests making the same one at once."""
+        image_format = "PNG" if image_file.name.lower().endswith((".png", ".gif")) else "JPEG"
+        renditions = []
+        for width in RENDITION_WIDTHS:
+            for fmt in ("WEBP", image_format):
+                existing = cls.objects.filter(
+                    source=image_file.name, width=width, format=fmt
+                ).first()
+                if existing is None:
+                    made = make_rendition(image_file, width, fmt)
+                    if made is None:
+                        return []
+                    content, _size = made
+                    stem = os.path.splitext(os.path.basename(image_file.name))[0]
+                    name = f"{stem}-{width}.{fmt.lower()}"
+                    existing, _ = cls.objects.get_or_create(
+                        source=image_file.name,
+                        width=width,
+                        format=fmt,
+                        defaults={"file": ContentFile(content, name=name)},
+                    )
+                renditions.append(existing)
+        return renditions

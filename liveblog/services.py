@@ -79,3 +79,22 @@ def story_pin_entry(*, story, entry, user):
     story.pinned_entry = entry
     story.save()
     story_audit(story=story, user=user, old_status=None, old_pinned_id=old_pinned_id)
+
+
+@transaction.atomic
+def key_point_move(*, point, action):
+    """Move ``point`` one place up or down among its story's key points (renumbering
+    them 1, 2, 3 ...), or pin or unpin it."""
+    if action in ("pin", "unpin"):
+        point.pinned = action == "pin"
+        point.save()
+        return
+    points = list(point.story.key_points.select_for_update().order_by("position", "id"))
+    index = next(i for i, p in enumerate(points) if p.pk == point.pk)
+    other = index - 1 if action == "up" else index + 1
+    if 0 <= other < len(points):
+        points[index], points[other] = points[other], points[index]
+    for position, each in enumerate(points, start=1):
+        if each.position != position:
+            each.position = position
+            each.save(update_fields=["position"])

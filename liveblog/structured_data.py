@@ -15,14 +15,6 @@ from .templatetags.liveblog import split_paragraphs
 SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def plain_body(entry):
-    """The entry's text as readers read it: the dateline opening the first paragraph."""
-    paragraphs = split_paragraphs(entry.body)
-    if entry.dateline and paragraphs:
-        paragraphs[0] = f"{entry.dateline} — {paragraphs[0]}"
-    return "\n\n".join(paragraphs)
-
-
 def summary(text, limit=300):
     first = (split_paragraphs(text) or [""])[0]
     return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -47,7 +39,7 @@ def live_blog_posting(story, entries, *, page_url, absolute):
             {
                 "@type": "BlogPosting",
                 "headline": entry.headline,
-                "articleBody": plain_body(entry),
+                "articleBody": entry.text,
                 "datePublished": entry.published_at.isoformat(),
                 "dateModified": (entry.revised_at or entry.published_at).isoformat(),
                 "author": [

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import api, feeds, views
+from . import api, desk, feeds, views
 from .sitemaps import StorySitemap
 
 app_name = "liveblog"
@@ -35,6 +35,10 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots_txt, name="robots"),
     # Behind login: never cached, never indexed.
+    path("desk/<slug:slug>/", desk.desk, name="desk"),
+    path("desk/<slug:slug>/preview/", desk.preview, name="desk_preview"),
+    path("desk/<slug:slug>/entries/<int:pk>/key-point/", desk.pin_key_point, name="desk_pin"),
+    path("desk/<slug:slug>/key-points/<int:pk>/", desk.move_key_point, name="desk_key_point"),
     path("preview/stories/<slug:slug>/", views.story_preview, name="story_preview"),
     path(
         "preview/stories/<slug:slug>/entries/<int:pk>/",

@@ -21,13 +21,13 @@ from .models import (
     version_cache_timeout,
 )
 from .pagination import BadCursor, decode_cursor, entries_page
-from .structured_data import live_blog_posting, plain_body, summary
+from .structured_data import live_blog_posting, summary
 from .templatetags.liveblog import ap_date
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
 # ... and what its structured data says of each entry.
-STRUCTURED_DATA_FIELDS = ("headline", "dateline", "body", "revised_at")
+STRUCTURED_DATA_FIELDS = ("headline", "dateline", "body_html", "revised_at")
 VERSION = re.compile(r"[0-9]{1,18}")
 # A rendered first page stays until its version is superseded, or this many seconds.
 PAGE_RENDER_TIMEOUT = 10 * 60
@@ -125,7 +125,7 @@ def entry_page(request, slug, pk):
     # Shared, the permalink previews this entry, not the top of the story.
     share = {
         "title": entry.headline,
-        "description": summary(plain_body(entry)),
+        "description": summary(entry.text),
         "url": request.build_absolute_uri(entry.get_absolute_url().partition("#")[0]),
     }
     return _render_story(

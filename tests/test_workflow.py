@@ -67,7 +67,14 @@ PUBLIC_SURFACES = {
     "sitemap": lambda entry: "/sitemap.xml",
     "robots": lambda entry: "/robots.txt",
 }
-STAFF_ONLY = {"story_preview", "entry_preview"}
+STAFF_ONLY = {
+    "story_preview",
+    "entry_preview",
+    "desk",
+    "desk_preview",
+    "desk_pin",
+    "desk_key_point",
+}
 
 
 def test_every_public_view_is_in_the_table():

@@ -211,6 +211,8 @@
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) poll();
   });
+  // Another script on the page (the desk, after posting) may ask for a poll now.
+  document.addEventListener("liveblog:poll", poll);
 
   // --- Load older updates ----------------------------------------------------
   document.addEventListener("click", function (event) {

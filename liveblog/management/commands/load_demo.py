@@ -43,7 +43,7 @@ class Command(BaseCommand):
         last = story.changes.aggregate(last=Max("version"))["last"] or 0
         Story.objects.filter(pk=story.pk).update(version=last)
         for entry in story.entries.all():
-            entry.publish_change()
+            entry.save()  # renders its Markdown and HTML, and announces it
         story.bump_version(StoryChange.Kind.KEY_POINTS)
         story.bump_version(StoryChange.Kind.STORY)
 

@@ -1,0 +1,172 @@
+"""The live desk: one staff page per story for posting the next update fast.
+
+It only builds on what the rest of the app has: entries are saved through the model
+(which renders, versions and announces them), the preview is the public entry partial,
+and colleagues' entries arrive through the same live-updates endpoint as readers'.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import DeskEntryForm
+from .models import Entry, KeyPoint, Story
+from .views import STREAM_FIELDS, with_day_headings
+
+
+def desk_story(request, slug):
+    """The story for a desk request, if this user may post to it."""
+    if not (request.user.is_staff and request.user.has_perm("liveblog.add_entry")):
+        raise PermissionDenied
+    return get_object_or_404(Story.objects.exclude(status=Story.Status.ENDED), slug=slug)
+
+
+def may_edit_key_points(user):
+    return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
+
+
+@never_cache
+@login_required
+def desk(request, slug):
+    story = desk_story(request, slug)
+    with timezone.override(story.tzinfo):
+        if request.method == "POST":
+            return post_entry(request, story)
+        person = getattr(request.user, "person", None)
+        form = DeskEntryForm(
+            story=story,
+            initial={"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []},
+        )
+        return render_desk(request, story, form)
+
+
+def post_entry(request, story):
+    form = DeskEntryForm(request.POST, request.FILES, story=story)
+    action = request.POST.get("action", "publish")
+    if not form.is_valid():
+        return render_desk(request, story, form, status=400)
+    if action == "preview":
+        return render_desk(request, story, form, preview=render_preview(form))
+    submission_id = form.cleaned_data["submission_id"]
+    if Entry.objects.filter(submission_id=submission_id).exists():
+        messages.info(request, "That entry was already posted: it was not posted twice.")
+        return redirect("liveblog:desk", story.slug)
+    entry = form.save(commit=False)
+    entry.story = story
+    entry.created_by = request.user
+    entry.submission_id = submission_id
+    entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
+    try:
+        with transaction.atomic():
+            entry.save()
+            form.save_m2m()
+            services.entry_audit(entry=entry, user=request.user)
+    except IntegrityError:
+        # The same form sent twice at once: the unique token let only one through.
+        messages.info(request, "That entry was already posted: it was not posted twice.")
+        return redirect("liveblog:desk", story.slug)
+    messages.success(request, f"{entry.state_label}: “{entry.headline}”.")
+    return redirect("liveblog:desk", story.slug)
+
+
+def render_preview(form):
+    entry = form.preview_entry()
+    bylines = list(form.cleaned_data.get("authors") or [])
+    return render_to_string(
+        "liveblog/_entry.html", {"entry": entry, "story": form.story, "bylines": bylines}
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def preview(request, slug):
+    """The entry being written, rendered by the public partial (the desk's script asks)."""
+    story = desk_story(request, slug)
+    with timezone.override(story.tzinfo):
+        data = request.POST.copy()
+        data.setdefault("submission_id", str(uuid.uuid4()))
+        form = DeskEntryForm(data, story=story)
+        # Preview what can be shown even while the form is incomplete.
+        form.is_valid()
+        for name in ("headline", "dateline", "body"):
+            form.cleaned_data.setdefault(name, data.get(name, ""))
+        form.cleaned_data.setdefault("published_at", timezone.now())
+        return HttpResponse(render_preview(form))
+
+
+def render_desk(request, story, form, *, status=200, preview=None):
+    public = (
+        story.entries.public().only(*STREAM_FIELDS).newest_first()[: settings.LIVEBLOG_PAGE_SIZE]
+    )
+    not_public = story.entries.exclude(pk__in=story.entries.public().values("pk")).newest_first()[
+        :20
+    ]
+    datelines = (
+        story.entries.exclude(dateline="")
+        .values("dateline")
+        .annotate(last=Max("published_at"))
+        .order_by("-last")
+        .values_list("dateline", flat=True)[:8]
+    )
+    editable = set(
+        Entry.objects.editable_by(request.user).filter(story=story).values_list("pk", flat=True)
+    )
+    context = {
+        "story": story,
+        "form": form,
+        "preview": preview,
+        "entries": with_day_headings(list(public), story.tzinfo),
+        "not_public": not_public,
+        "datelines": list(datelines),
+        "editable": editable,
+        "key_points": story.key_points.order_by("position", "id"),
+        "may_edit_key_points": may_edit_key_points(request.user),
+        "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+        "admin_entry_url": reverse("admin:liveblog_entry_changelist"),
+    }
+    return render(request, "liveblog/desk.html", context, status=status)
+
+
+@login_required
+@require_POST
+def pin_key_point(request, slug, pk):
+    """One click: the entry's headline becomes the last key point, linked to it."""
+    story = desk_story(request, slug)
+    if not may_edit_key_points(request.user):
+        raise PermissionDenied
+    entry = get_object_or_404(story.entries, pk=pk)
+    last = story.key_points.aggregate(last=Max("position"))["last"] or 0
+    KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
+    messages.success(request, f"Pinned as a key point: “{entry.headline}”.")
+    return redirect("liveblog:desk", story.slug)
+
+
+@login_required
+@require_POST
+def move_key_point(request, slug, pk):
+    """Move a key point up or down one place, or pin or unpin it."""
+    story = desk_story(request, slug)
+    if not may_edit_key_points(request.user):
+        raise PermissionDenied
+    point = get_object_or_404(story.key_points, pk=pk)
+    action = request.POST.get("action")
+    if action not in ("up", "down", "pin", "unpin"):
+        return HttpResponse(
+            "“action” must be up, down, pin or unpin.", status=400, content_type="text/plain"
+        )
+    services.key_point_move(point=point, action=action)
+    return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")

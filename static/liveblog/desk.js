@@ -1,0 +1,168 @@
+// The live desk. Without JavaScript the compose form posts and redisplays like any
+// form; with it: a live preview, Ctrl/Cmd+Enter to publish, posting without leaving
+// the page, nothing lost when a post fails, and controls on entries that arrive live.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  var form = document.getElementById("compose");
+  if (!form) return;
+  var status = document.getElementById("compose-status");
+  var preview = document.getElementById("preview");
+  var messages = document.getElementById("desk-messages");
+  var draftKey = form.dataset.draftKey;
+  var TEXT_FIELDS = ["headline", "dateline", "body", "photo_alt", "photo_caption", "photo_credit"];
+  var EMPTY_PREVIEW = preview.innerHTML;
+  var sending = false;
+  var timer = null;
+
+  function say(text, isError) {
+    status.textContent = text;
+    status.classList.toggle("error", !!isError);
+  }
+
+  // What was typed survives a reload or a crashed tab until it is posted.
+  function remember() {
+    var typed = {};
+    TEXT_FIELDS.forEach(function (name) {
+      if (form.elements[name]) typed[name] = form.elements[name].value;
+    });
+    try { window.localStorage.setItem(draftKey, JSON.stringify(typed)); } catch (e) { /* private mode */ }
+  }
+
+  function restore() {
+    var typed = null;
+    try { typed = JSON.parse(window.localStorage.getItem(draftKey) || "null"); } catch (e) { typed = null; }
+    if (!typed) return;
+    var restored = false;
+    TEXT_FIELDS.forEach(function (name) {
+      var field = form.elements[name];
+      if (field && !field.value && typed[name]) {
+        field.value = typed[name];
+        restored = true;
+      }
+    });
+    if (restored) say("Restored what you had typed before.");
+  }
+
+  function refreshPreview() {
+    var data = new FormData(form);
+    data.delete("photo");
+    fetch(form.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html !== null) preview.innerHTML = html; })
+      .catch(function () { /* the preview waits for the next keystroke */ });
+  }
+
+  function schedulePreview() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refreshPreview, 250);
+  }
+
+  function setBusy(busy) {
+    sending = busy;
+    Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
+      button.disabled = busy;
+    });
+    form.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  // The server's answer to a refused post is the desk again, with the form showing
+  // what was typed and what to fix: take its form, but keep the chosen photo file,
+  // which no page can put back into a file input.
+  function showRefusal(page) {
+    var answer = page.getElementById("compose");
+    var photo = form.elements.photo;
+    if (!answer) return;
+    form.innerHTML = answer.innerHTML;
+    if (photo && form.elements.photo) form.elements.photo.replaceWith(photo);
+    var firstError = form.querySelector(".is-invalid");
+    say("Not posted: check the fields marked in red.", true);
+    if (firstError) firstError.focus();
+  }
+
+  function showPosted(page) {
+    var fresh = page.querySelector("#compose input[name=submission_id]");
+    form.reset();
+    TEXT_FIELDS.forEach(function (name) { if (form.elements[name]) form.elements[name].value = ""; });
+    if (fresh) form.elements.submission_id.value = fresh.value;
+    var answerMessages = page.getElementById("desk-messages");
+    if (answerMessages) messages.innerHTML = answerMessages.innerHTML;
+    try { window.localStorage.removeItem(draftKey); } catch (e) { /* private mode */ }
+    preview.innerHTML = EMPTY_PREVIEW;
+    say("");
+    form.elements.headline.focus();
+    document.dispatchEvent(new CustomEvent("liveblog:poll"));
+  }
+
+  function submit(action) {
+    if (sending) return;  // a second click or keypress while posting posts nothing
+    setBusy(true);
+    say("Posting…");
+    var data = new FormData(form);
+    data.set("action", action);
+    // getAttribute: the buttons named "action" shadow form.action.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          if (response.ok) {
+            showPosted(page);
+          } else if (response.status === 400) {
+            showRefusal(page);
+          } else if (response.status === 403) {
+            say("Not posted: you are signed out. Sign in in another tab, then post again: your entry is still here.", true);
+          } else {
+            say("Not posted: the server answered " + response.status + ". Your entry is still here; try again.", true);
+          }
+        });
+      })
+      .catch(function () {
+        say("Not posted: the connection failed. Everything you typed is still here; try again.", true);
+      })
+      .then(function () { setBusy(false); });
+  }
+
+  form.addEventListener("input", function () {
+    remember();
+    schedulePreview();
+  });
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submit("publish");
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var action = (event.submitter && event.submitter.value) || "publish";
+    if (action === "preview") refreshPreview();
+    else submit(action);
+  });
+
+  // Entries that colleagues post arrive through story.js; give them the desk's controls.
+  var stream = document.getElementById("entries");
+  var section = stream && stream.closest("[data-edit-url]");
+  var template = document.getElementById("desk-controls-template");
+  if (stream && section && template && window.MutationObserver) {
+    new MutationObserver(function () {
+      Array.prototype.forEach.call(stream.querySelectorAll("article.entry"), function (article) {
+        var next = article.nextElementSibling;
+        if (next && next.classList.contains("desk-controls")) return;
+        var id = article.id.replace("entry-", "");
+        var controls = template.content.firstElementChild.cloneNode(true);
+        controls.querySelector(".desk-edit").href = section.dataset.editUrl + id + "/change/";
+        var pin = controls.querySelector(".desk-pin");
+        if (pin) pin.action = section.dataset.pinUrl + id + "/key-point/";
+        article.after(controls);
+      });
+      Array.prototype.forEach.call(stream.querySelectorAll(".desk-controls"), function (controls) {
+        var before = controls.previousElementSibling;
+        if (!before || !before.matches("article.entry")) controls.remove();
+      });
+    }).observe(stream, { childList: true });
+  }
+
+  restore();
+  if (form.elements.headline.value || form.elements.body.value) schedulePreview();
+})();

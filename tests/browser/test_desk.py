@@ -1,0 +1,94 @@
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from liveblog.models import Entry, Story
+
+from ..factories import EntryFactory, StoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WITHIN = 6_000
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(settings):
+    settings.LIVEBLOG_POLL_INTERVAL = 1
+
+
+@pytest.fixture
+def desk(page, live_server, reporter):
+    """The desk of a live story, open in the browser as the signed-in reporter."""
+    story = StoryFactory(headline="Live story")
+    EntryFactory(story=story, headline="First update")
+    client = Client()
+    client.force_login(reporter)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"/desk/{story.slug}/")
+    return story
+
+
+def test_ctrl_enter_publishes_and_clears_the_form_for_the_next_entry(page, desk):
+    page.fill("#id_headline", "Senators to be briefed")
+    page.fill("#id_dateline", "WASHINGTON")
+    page.fill("#id_body", "Officials will brief senators on **Wednesday**.")
+    page.locator("#id_body").press("Control+Enter")
+    expect(page.locator("#desk-messages")).to_contain_text("Published: “Senators to be briefed”.")
+    expect(page.locator("#id_headline")).to_have_value("")
+    expect(page.locator("#id_headline")).to_be_focused()
+    entry = Entry.objects.get(headline="Senators to be briefed")
+    expect(page.locator(f"#{entry.anchor}")).to_contain_text("Wednesday", timeout=WITHIN)
+
+
+def test_the_preview_shows_the_entry_as_readers_will(page, desk):
+    page.fill("#id_headline", "A headline in preview")
+    page.fill("#id_dateline", "BAGHDAD")
+    page.fill("#id_body", "Words in *italics*.")
+    preview = page.locator("#preview article.entry")
+    expect(preview.locator("h3")).to_have_text("A headline in preview")
+    expect(preview.locator(".entry-body")).to_contain_text("BAGHDAD — Words in italics.")
+    expect(preview.locator(".entry-body em")).to_have_text("italics")
+
+
+def test_a_refused_post_keeps_what_was_typed(page, desk):
+    page.fill("#id_body", "A paragraph that must not be lost.")
+    page.click("button[value=publish]")
+    expect(page.locator("#compose-status")).to_contain_text("check the fields marked in red")
+    expect(page.locator("#id_body")).to_have_value("A paragraph that must not be lost.")
+    expect(page.locator("#id_headline")).to_be_focused()
+    assert Entry.objects.count() == 1
+
+
+def test_a_lost_connection_keeps_what_was_typed_and_posts_once_back(page, desk):
+    page.route(
+        f"**/desk/{desk.slug}/",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    page.fill("#id_headline", "Typed during an outage")
+    page.fill("#id_body", "Every word kept.")
+    page.click("button[value=publish]")
+    expect(page.locator("#compose-status")).to_contain_text("the connection failed")
+    expect(page.locator("#id_body")).to_have_value("Every word kept.")
+    page.unroute(f"**/desk/{desk.slug}/")
+    page.click("button[value=publish]")
+    page.click("button[value=publish]")  # an impatient second click
+    expect(page.locator("#desk-messages")).to_contain_text("Typed during an outage")
+    assert Entry.objects.filter(headline="Typed during an outage").count() == 1
+
+
+def test_what_was_typed_survives_a_reload(page, desk):
+    page.fill("#id_headline", "Half-written")
+    page.fill("#id_body", "Not posted yet.")
+    page.reload()
+    expect(page.locator("#id_headline")).to_have_value("Half-written")
+    expect(page.locator("#id_body")).to_have_value("Not posted yet.")
+
+
+def test_colleagues_entries_arrive_with_the_desk_controls(page, desk):
+    entry = EntryFactory(story=Story.objects.get(pk=desk.pk), headline="Posted by a colleague")
+    article = page.locator(f"#{entry.anchor}")
+    expect(article).to_contain_text("Posted by a colleague", timeout=WITHIN)
+    controls = page.locator(f"#{entry.anchor} + .desk-controls a")
+    expect(controls).to_have_attribute("href", f"/admin/liveblog/entry/{entry.pk}/change/")

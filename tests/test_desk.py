@@ -1,0 +1,220 @@
+import io
+import re
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from liveblog.models import AuditEvent, Entry, KeyPoint, Story
+
+from .factories import EntryFactory, KeyPointFactory, StoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def desk_url(story):
+    return reverse("liveblog:desk", args=[story.slug])
+
+
+def compose(user, **fields):
+    data = {
+        "headline": "Senators to be briefed",
+        "dateline": "WASHINGTON",
+        "body": "Officials will brief senators on **Wednesday**.",
+        "authors": [user.person.pk],
+        "submission_id": str(uuid.uuid4()),
+        "action": "publish",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.mark.parametrize("persona", ["reporter", "editor"])
+@pytest.mark.parametrize("status", [Story.Status.LIVE, Story.Status.DRAFT])
+def test_staff_open_the_desk_of_live_and_draft_stories(client, request, persona, status):
+    user = request.getfixturevalue(persona)
+    story = StoryFactory(status=status)
+    client.force_login(user)
+    response = client.get(desk_url(story))
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+    form = response.context["form"]
+    assert form.initial["authors"] == [user.person.pk]
+
+
+def test_the_desk_of_an_ended_story_is_404(client, reporter):
+    client.force_login(reporter)
+    assert client.get(desk_url(StoryFactory(status=Story.Status.ENDED))).status_code == 404
+
+
+def test_readers_cannot_open_the_desk(client, story):
+    assert client.get(desk_url(story)).status_code == 302  # to the login page
+    client.force_login(UserFactory(username="reader", is_staff=False))
+    assert client.get(desk_url(story)).status_code == 403
+
+
+def test_publishing_from_the_desk_reaches_readers(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter))
+    assert response.status_code == 302
+    assert response["Location"] == desk_url(story)  # a fresh form for the next entry
+    entry = Entry.objects.get()
+    assert entry.created_by == reporter
+    assert list(entry.authors.all()) == [reporter.person]
+    assert AuditEvent.objects.get().action == AuditEvent.Action.PUBLISHED
+    client.logout()
+    page = client.get(story.get_absolute_url()).content.decode()
+    dateline = '<span class="dateline">WASHINGTON —</span>'
+    assert f"{dateline} Officials will brief senators on <strong>Wednesday</strong>." in page
+
+
+def test_saving_a_draft_keeps_it_from_readers(client, reporter, story):
+    client.force_login(reporter)
+    client.post(desk_url(story), compose(reporter, action="draft"))
+    assert Entry.objects.get().status == Entry.Status.DRAFT
+    assert not Entry.objects.public().exists()
+
+
+def test_a_time_typed_at_the_desk_is_the_story_zone(client, reporter):
+    story = StoryFactory(time_zone="Asia/Baghdad")
+    client.force_login(reporter)
+    client.post(desk_url(story), compose(reporter, published_at="2020-01-06T20:00"))
+    assert Entry.objects.get().published_at.isoformat() == "2020-01-06T17:00:00+00:00"
+
+
+def test_a_refused_post_keeps_everything_typed(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(
+        desk_url(story), compose(reporter, headline="", body="A long paragraph kept.")
+    )
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in content
+    assert "A long paragraph kept." in content
+    assert 'value="WASHINGTON"' in content
+    assert not Entry.objects.exists()
+
+
+def test_posting_the_same_form_twice_posts_once(client, reporter, story):
+    client.force_login(reporter)
+    data = compose(reporter)
+    client.post(desk_url(story), data)
+    again = client.post(desk_url(story), data, follow=True)
+    assert Entry.objects.count() == 1
+    assert "was not posted twice" in again.content.decode()
+
+
+def test_the_preview_is_the_public_rendering(client, reporter, story):
+    client.force_login(reporter)
+    data = compose(reporter, published_at="2020-01-06T21:30")
+    preview = client.post(
+        reverse("liveblog:desk_preview", args=[story.slug]), data
+    ).content.decode()
+    client.post(desk_url(story), data)
+    entry = Entry.objects.get()
+    stored = entry.html.replace(f"entry-{entry.pk}", "entry-0").replace(
+        f"entries/{entry.pk}/", "entries/0/"
+    )
+    stored = stored.replace(f'.{entry.pk}"', '.0"')
+    assert preview == stored
+
+
+def test_the_preview_works_while_the_form_is_incomplete(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(
+        reverse("liveblog:desk_preview", args=[story.slug]), {"body": "Half a *thought*"}
+    )
+    assert response.status_code == 200
+    assert "Half a <em>thought</em>" in response.content.decode()
+
+
+def test_datelines_are_suggested_from_the_story(client, reporter, story):
+    EntryFactory(story=story, dateline="BAGHDAD")
+    EntryFactory(story=story, dateline="TORONTO")
+    client.force_login(reporter)
+    content = client.get(desk_url(story)).content.decode()
+    options = re.findall(r'<option value="([A-Z]+)">', content)
+    assert options == ["TORONTO", "BAGHDAD"]
+
+
+def test_recent_entries_link_to_the_admin_only_where_the_user_may_edit(
+    client, reporter, other_reporter, story
+):
+    mine = EntryFactory(story=story, authors=[reporter.person])
+    theirs = EntryFactory(story=story, authors=[other_reporter.person])
+    client.force_login(reporter)
+    content = client.get(desk_url(story)).content.decode()
+    assert reverse("admin:liveblog_entry_change", args=[mine.pk]) in content
+    assert reverse("admin:liveblog_entry_change", args=[theirs.pk]) not in content
+    assert "Pin as key point" not in content.split("<template")[0]
+
+
+def test_an_editor_pins_an_entry_headline_as_a_key_point(client, editor, story):
+    KeyPointFactory(story=story, position=1)
+    entry = EntryFactory(story=story, headline="Pentagon readies the Bataan group")
+    client.force_login(editor)
+    response = client.post(reverse("liveblog:desk_pin", args=[story.slug, entry.pk]))
+    assert response.status_code == 302
+    point = KeyPoint.objects.get(text="Pentagon readies the Bataan group")
+    assert point.entry == entry and point.pinned and point.position == 2
+
+
+def test_a_reporter_cannot_pin_or_reorder_key_points(client, reporter, story):
+    point = KeyPointFactory(story=story)
+    entry = EntryFactory(story=story)
+    client.force_login(reporter)
+    assert client.post(reverse("liveblog:desk_pin", args=[story.slug, entry.pk])).status_code == 403
+    url = reverse("liveblog:desk_key_point", args=[story.slug, point.pk])
+    assert client.post(url, {"action": "unpin"}).status_code == 403
+    assert KeyPoint.objects.get(pk=point.pk).pinned
+
+
+def test_an_editor_reorders_and_unpins_key_points_without_javascript(client, editor, story):
+    first = KeyPointFactory(story=story, position=1, text="First")
+    second = KeyPointFactory(story=story, position=2, text="Second")
+    client.force_login(editor)
+    url = reverse("liveblog:desk_key_point", args=[story.slug, second.pk])
+    assert client.post(url, {"action": "up"}).status_code == 302
+    assert list(KeyPoint.objects.public().values_list("text", flat=True)) == ["Second", "First"]
+    client.post(
+        reverse("liveblog:desk_key_point", args=[story.slug, first.pk]), {"action": "unpin"}
+    )
+    assert list(KeyPoint.objects.public().values_list("text", flat=True)) == ["Second"]
+    assert client.post(url, {"action": "sideways"}).status_code == 400
+
+
+def test_a_photo_posted_from_the_desk_is_cleaned_and_shown(
+    client, reporter, story, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    Image.new("RGB", (1200, 800), (10, 120, 200)).save(buffer, format="JPEG", exif=exif)
+    photo = SimpleUploadedFile("scene.jpg", buffer.getvalue(), content_type="image/jpeg")
+    client.force_login(reporter)
+    response = client.post(
+        desk_url(story),
+        compose(reporter, photo=photo, photo_alt="The scene", photo_credit="Jordan Pike"),
+    )
+    assert response.status_code == 302
+    entry = Entry.objects.get()
+    assert dict(Image.open(entry.photo.path).getexif()) == {}
+    assert '<source type="image/webp"' in entry.html
+    assert 'alt="The scene"' in entry.html
+
+
+def test_a_photo_without_alt_text_is_refused_and_the_text_kept(
+    client, reporter, story, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (50, 50)).save(buffer, format="PNG")
+    photo = SimpleUploadedFile("scene.png", buffer.getvalue(), content_type="image/png")
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, photo=photo, body="Kept text."))
+    assert response.status_code == 400
+    assert "Describe the photo" in response.content.decode()
+    assert "Kept text." in response.content.decode()

@@ -1,0 +1,162 @@
+import io
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from liveblog import images
+from liveblog.images import check_image, clean_image
+from liveblog.models import Entry, Rendition
+
+from .factories import EntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def image_bytes(fmt="JPEG", size=(640, 480), color=(200, 30, 30), exif=None):
+    buffer = io.BytesIO()
+    options = {"exif": exif} if exif is not None else {}
+    Image.new("RGB", size, color).save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def upload(name, content, content_type="image/jpeg"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def gps_exif(orientation=None):
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    if orientation:
+        exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (33.0, 18.0, 45.0)  # latitude: Baghdad
+    gps[3], gps[4] = "E", (44.0, 21.0, 59.0)
+    return exif
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("a.jpg", "JPEG"), ("a.jpeg", "JPEG"), ("a.png", "PNG"), ("a.webp", "WEBP"), ("a.gif", "GIF")],
+)
+def test_allowed_formats_pass(name, fmt):
+    assert check_image(upload(name, image_bytes(fmt))) == fmt
+
+
+def test_other_formats_are_refused_with_a_reason():
+    with pytest.raises(ValidationError, match="BMP images are not accepted"):
+        check_image(upload("a.bmp", image_bytes("BMP")))
+
+
+def test_a_file_whose_name_lies_about_its_content_is_refused():
+    with pytest.raises(ValidationError, match="holds a PNG image"):
+        check_image(upload("photo.jpg", image_bytes("PNG")))
+
+
+def test_something_that_is_not_an_image_is_refused():
+    with pytest.raises(ValidationError, match="not an image we can read"):
+        check_image(upload("photo.png", b"<html><script>alert(1)</script></html>"))
+
+
+def test_a_truncated_image_is_refused():
+    with pytest.raises(ValidationError):
+        check_image(upload("photo.png", image_bytes("PNG")[:60]))
+
+
+@pytest.mark.parametrize("side", [8_000, 50_000])  # 64 megapixels; a 2.5-gigapixel bomb
+def test_a_decompression_bomb_is_refused_without_decoding_it(side):
+    # A tiny PNG whose header claims side × side pixels.
+    png = bytearray(image_bytes("PNG", size=(1, 1)))
+    ihdr = png.index(b"IHDR")
+    png[ihdr + 4 : ihdr + 12] = struct.pack(">II", side, side)
+    png[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(png[ihdr : ihdr + 17])))
+    with pytest.raises(ValidationError, match="than we can take"):
+        check_image(upload("bomb.png", bytes(png)))
+
+
+def test_a_file_over_the_byte_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(images, "MAX_BYTES", 1000)
+    with pytest.raises(ValidationError, match="over"):
+        check_image(upload("big.jpg", image_bytes(size=(800, 800))))
+
+
+def test_exif_and_gps_are_stripped():
+    original = image_bytes(exif=gps_exif())
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)
+    cleaned = Image.open(clean_image(upload("field.jpg", original)))
+    assert dict(cleaned.getexif()) == {}
+    assert "exif" not in cleaned.info
+
+
+def test_the_photo_is_stored_upright():
+    sideways = image_bytes(size=(400, 200), exif=gps_exif(orientation=6))  # "rotate 90° to view"
+    cleaned = Image.open(clean_image(upload("phone.jpg", sideways)))
+    assert cleaned.size == (200, 400)
+
+
+def test_a_polyglot_keeps_only_its_image():
+    gif = image_bytes("GIF", size=(10, 10)) + b"<script>alert(document.cookie)</script>"
+    cleaned = clean_image(upload("trick.gif", gif)).read()
+    assert b"<script>" not in cleaned
+    assert Image.open(io.BytesIO(cleaned)).format == "GIF"
+
+
+def photo_entry(story, **fields):
+    entry = EntryFactory.build(story=story, photo_alt="Soldiers at the base", **fields)
+    entry.photo = clean_image(upload("base.jpg", image_bytes(size=(1600, 900))))
+    entry.save()
+    return Entry.objects.get(pk=entry.pk)
+
+
+def test_an_entry_photo_gets_responsive_renditions_with_webp(story):
+    entry = photo_entry(story, photo_caption="The base at dawn.", photo_credit="Jordan Pike")
+    assert '<source type="image/webp" srcset="' in entry.html
+    assert "480w" in entry.html and "960w" in entry.html and "1440w" in entry.html
+    assert 'alt="Soldiers at the base"' in entry.html
+    assert 'loading="lazy"' in entry.html
+    assert "The base at dawn." in entry.html and "Jordan Pike" in entry.html
+
+
+def test_renditions_are_made_once_and_reused(story):
+    entry = photo_entry(story)
+    count = Rendition.objects.count()
+    assert count == 6  # three widths, WebP and JPEG
+    entry.headline = "Edited"
+    entry.save()
+    Rendition.for_file(entry.photo)
+    assert Rendition.objects.count() == count
+
+
+def test_a_small_photo_is_not_scaled_up(story):
+    entry = EntryFactory.build(story=story, photo_alt="A small photo")
+    entry.photo = clean_image(upload("small.png", image_bytes("PNG", size=(300, 200))))
+    entry.save()
+    assert {r.pixel_width for r in Rendition.objects.all()} == {300}
+    assert "300w" in Entry.objects.get(pk=entry.pk).html
+
+
+def test_a_missing_photo_file_shows_a_placeholder(story, media):
+    entry = photo_entry(story)
+    Rendition.objects.all().delete()
+    entry.photo.storage.delete(entry.photo.name)
+    entry.save()
+    html = Entry.objects.get(pk=entry.pk).html
+    assert "photo-missing.svg" in html
+    assert 'alt="Soldiers at the base"' in html
+
+
+def test_a_photo_needs_alt_text(story):
+    entry = EntryFactory.build(story=story)
+    entry.photo = "entries/x.jpg"
+    with pytest.raises(ValidationError) as error:
+        entry.full_clean()
+    assert "photo_alt" in error.value.message_dict
