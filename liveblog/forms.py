@@ -7,15 +7,42 @@ from .models import Entry, Person, Story
 from .templatetags.liveblog import ap_time
 from .text import render_markdown
 
-# The largest id a bigint column holds. A bigger number in a crafted POST made SQLite
-# raise OverflowError (a 500) in the choice fields and again in the widgets that
-# redisplay the form, where it should be a form error.
+# The largest id a bigint column holds.
 MAX_ID = 2**63 - 1
 
 
 def is_id(value):
     text = str(value)
     return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+
+
+class ChoiceIdsMixin:
+    """Answer an id no database column can hold with a form error, not a 500.
+
+    The choice fields would pass it to the database (SQLite raises OverflowError), and
+    so would the widgets that redisplay the form: such ids are taken out of the data
+    before either sees them.
+    """
+
+    choice_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._bad_choices = []
+        if self.is_bound and any(self.add_prefix(name) in self.data for name in self.choice_fields):
+            self.data = self.data.copy()
+            for name in self.choice_fields:
+                key = self.add_prefix(name)
+                values = self.data.getlist(key)
+                if any(not is_id(v) for v in values):
+                    self._bad_choices.append(name)
+                    self.data.setlist(key, [v for v in values if is_id(v)])
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self._bad_choices:
+            self.add_error(name, "That is not one of the available choices.")
+        return cleaned
 
 
 class ImageUploadsMixin:
@@ -98,7 +125,7 @@ class NoLostUpdatesForm(forms.ModelForm):
         )
 
 
-class EntryAdminForm(ImageUploadsMixin, NoLostUpdatesForm):
+class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
     image_fields = ("photo",)
     compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
     choice_fields = ("story", "authors", "people")
@@ -119,22 +146,8 @@ class EntryAdminForm(ImageUploadsMixin, NoLostUpdatesForm):
             "people",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._bad_choices = []
-        if self.is_bound and any(self.add_prefix(name) in self.data for name in self.choice_fields):
-            self.data = self.data.copy()
-            for name in self.choice_fields:
-                key = self.add_prefix(name)
-                values = self.data.getlist(key)
-                if any(not is_id(v) for v in values):
-                    self._bad_choices.append(name)
-                    self.data.setlist(key, [v for v in values if is_id(v)])
-
     def clean(self):
         cleaned = super().clean()
-        for name in self._bad_choices:
-            self.add_error(name, "That is not one of the available choices.")
         published_at = cleaned.get("published_at")
         if not self.may_unpublish and self.instance.pk and published_at:
             stored = Entry.objects.public().filter(pk=self.instance.pk).exists()
@@ -154,10 +167,11 @@ class StoryAdminForm(NoLostUpdatesForm):
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
 
-class DeskEntryForm(ImageUploadsMixin, forms.ModelForm):
+class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
     """The desk's compose form: the next update, seconds away."""
 
     image_fields = ("photo",)
+    choice_fields = ("authors",)
 
     published_at = forms.DateTimeField(
         label="Time",

@@ -72,6 +72,16 @@ def clean_image(upload):
     no EXIF, GPS, comments or other metadata. Returns a ContentFile with the same name.
     An animated GIF keeps its first frame."""
     image_format = check_image(upload)
+    try:
+        return _reencode(upload, image_format)
+    except (OSError, SyntaxError, ValueError):
+        # verify() passes some truncated JPEGs and GIFs; decoding them does not.
+        raise ValidationError("The image is damaged or incomplete: send it again.") from None
+    finally:
+        upload.seek(0)
+
+
+def _reencode(upload, image_format):
     with Image.open(upload) as image:
         image.load()
         upright = ImageOps.exif_transpose(image)
@@ -85,7 +95,6 @@ def clean_image(upload):
             options["transparency"] = upright.info["transparency"]
         buffer = io.BytesIO()
         pixels.save(buffer, format=image_format, **options)
-    upload.seek(0)
     return ContentFile(buffer.getvalue(), name=os.path.basename(upload.name))
 
 

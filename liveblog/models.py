@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import purge
 from .images import RENDITION_WIDTHS, check_image, make_rendition
 from .pagination import encode_cursor
 from .text import render_markdown, to_text, with_dateline
@@ -297,6 +298,7 @@ class Story(Revisioned):
             cache.set(version_cache_key(row["slug"]), row["version"], timeout=timeout)
         else:
             cache.delete(version_cache_key(row["slug"]))
+        purge.purge(purge.story_key(row["slug"]), purge.LISTS_KEY)
 
     def changes_since(self, version, *, until):
         """What changed after ``version`` up to ``until``: the entry ids touched, and
@@ -477,6 +479,8 @@ class Entry(Revisioned):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
 
     def clean(self):
+        if self.published_at and not 1900 <= self.published_at.year <= 2999:
+            raise ValidationError({"published_at": "That time is out of range: check the year."})
         if self.photo and not self.photo_alt.strip():
             raise ValidationError(
                 {"photo_alt": "Describe the photo for readers who cannot see it."}

@@ -1,9 +1,11 @@
 import functools
 import re
 
+from csp.constants import SELF
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -152,10 +154,39 @@ def embed(request, slug):
     response = cacheable(
         render(request, "liveblog/embed.html", context), settings.LIVEBLOG_PAGE_MAX_AGE
     )
-    ancestors = " ".join(["'self'", *settings.LIVEBLOG_EMBED_ORIGINS])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    # django-csp writes the policy; this view alone replaces frame-ancestors 'none'.
+    response._csp_replace = {"frame-ancestors": [SELF, *settings.LIVEBLOG_EMBED_ORIGINS]}
     response.xframe_options_exempt = True
     return response
+
+
+@never_cache
+def healthz(request):
+    """Whether the database and the cache answer: 200 when both do, else 503."""
+    checks = {"database": _database_answers(), "cache": _cache_answers()}
+    body = {name: "ok" if ok else "failing" for name, ok in checks.items()}
+    return JsonResponse(body, status=200 if all(checks.values()) else 503)
+
+
+def _database_answers():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _cache_answers():
+    # Ask Redis itself: the cache backend turns its failures into misses.
+    try:
+        redis = getattr(cache, "_cache", None)
+        if redis is not None and hasattr(redis, "get_client"):
+            return bool(redis.get_client().ping())
+        cache.set("healthz", "ok", 10)
+        return cache.get("healthz") == "ok"
+    except Exception:
+        return False
 
 
 @require_GET

@@ -218,3 +218,37 @@ def test_a_photo_without_alt_text_is_refused_and_the_text_kept(
     assert response.status_code == 400
     assert "Describe the photo" in response.content.decode()
     assert "Kept text." in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["authors"])
+def test_a_huge_id_is_a_form_error_not_a_500(client, reporter, story, field):
+    client.force_login(reporter)
+    data = compose(reporter, **{field: [str(2**64)]})
+    assert client.post(desk_url(story), data).status_code == 400
+    assert client.post(reverse("liveblog:desk_preview", args=[story.slug]), data).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("zone", "when"),
+    [("Asia/Tokyo", "0001-01-01T00:00"), ("America/Los_Angeles", "9999-12-31T23:59")],
+)
+def test_a_time_out_of_range_is_a_form_error(client, reporter, zone, when):
+    story = StoryFactory(time_zone=zone)
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, published_at=when))
+    assert response.status_code == 400
+    assert "out of range" in response.content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "GIF"])
+def test_a_truncated_photo_is_refused_not_a_500(client, reporter, story, settings, tmp_path, fmt):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.effect_noise((400, 300), 60).convert("RGB").save(buffer, format=fmt)
+    cut = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+    name = "cut.jpg" if fmt == "JPEG" else "cut.gif"
+    photo = SimpleUploadedFile(name, cut, content_type=f"image/{fmt.lower()}")
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, photo=photo, photo_alt="x"))
+    assert response.status_code == 400
+    assert not Entry.objects.exists()

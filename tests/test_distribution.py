@@ -280,9 +280,18 @@ def test_only_the_embed_may_be_framed_and_only_by_configured_origins(client, see
     embed = client.get(f"/stories/{story.slug}/embed/")
     assert embed.status_code == 200
     assert "X-Frame-Options" not in embed
-    assert embed["Content-Security-Policy"] == "frame-ancestors 'self' https://partner.example"
+    assert csp(embed)["frame-ancestors"] == "'self' https://partner.example"
+    assert csp(embed)["script-src"] == "'self'"
     page = client.get(story.get_absolute_url())
     assert page["X-Frame-Options"] == "DENY"
+    assert csp(page)["frame-ancestors"] == "'none'"
+
+
+def csp(response):
+    directives = (
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    return {name: value for name, value in directives}
 
 
 def test_embed_shows_key_points_and_the_stream_without_site_chrome(client, seeded):
