@@ -5,8 +5,6 @@ vcl 4.1;
 # staff pages and signed-in users pass through, and a PURGE bans a surrogate key.
 # The harness (tests/production) and deployments fill in BACKEND_PORT.
 
-import std;
-
 backend app {
     .host = "127.0.0.1";
     .port = "BACKEND_PORT";
@@ -52,5 +50,9 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
-    set resp.http.X-Cache = (obj.hits > 0) ? "HIT" : "MISS";
+    if (obj.hits > 0) {
+        set resp.http.X-Cache = "HIT";
+    } else {
+        set resp.http.X-Cache = "MISS";
+    }
 }

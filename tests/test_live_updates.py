@@ -143,12 +143,16 @@ def test_updates_send_the_header_when_coverage_ends(client, story):
     assert "Coverage has ended" in payload["header_html"]
 
 
-def test_reader_at_the_current_version_gets_304_with_an_etag(client, story):
+def test_reader_at_the_current_version_gets_no_changes_and_revalidates_with_304(client, story):
     EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
     response = updates(client, story, current)
-    assert response.status_code == 304
+    assert response.status_code == 200
+    assert response.json()["entries"] == [] and response.json()["version"] == current
     assert response["ETag"] == f'"{current}-{current}"'
+    again = updates(client, story, current, if_none_match=response["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == response["ETag"]
 
 
 def test_cache_revalidating_an_unchanged_answer_gets_304(client, story):
@@ -205,7 +209,7 @@ def test_a_story_taken_back_to_draft_stops_answering_from_the_cache(
     with django_capture_on_commit_callbacks(execute=True):
         EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
-    assert updates(client, story, current).status_code == 304
+    assert updates(client, story, current).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         story.status = Story.Status.DRAFT
         story.save()
@@ -221,23 +225,34 @@ def test_updates_query_count_is_constant(client, story, django_assert_num_querie
         assert updates(client, story, since).status_code == 200
 
 
-def test_304_at_the_current_version_needs_no_query_when_the_cache_is_warm(
+def test_polls_at_the_current_version_need_no_query_when_the_cache_is_warm(
     client, story, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
     assert cache.get(version_cache_key(story.slug)) == current
+    etag = f'"{current}-{current}"'
     with django_assert_num_queries(0):
-        assert updates(client, story, current).status_code == 304
+        assert updates(client, story, current).status_code == 200
+        assert updates(client, story, current, if_none_match=etag).status_code == 304
+        assert (
+            updates(
+                client, story, current - 1, if_none_match=f'"{current - 1}-{current}"'
+            ).status_code
+            == 304
+        )
 
 
-def test_304_with_a_cold_cache_needs_two_queries(client, story, django_assert_num_queries):
+def test_a_poll_with_a_cold_cache_needs_two_queries(client, story, django_assert_num_queries):
     EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
     cache.clear()
     with django_assert_num_queries(2):  # the story, then the check of the version it caches
-        assert updates(client, story, current).status_code == 304
+        assert (
+            updates(client, story, current, if_none_match=f'"{current}-{current}"').status_code
+            == 304
+        )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")

@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 
-
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
