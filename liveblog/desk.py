@@ -38,6 +38,14 @@ def may_edit_key_points(user):
     return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
 
 
+def key_points_story(request, slug):
+    """The story for a key-points request, if this user is an editor who may post to it."""
+    story = desk_story(request, slug)
+    if not may_edit_key_points(request.user):
+        raise PermissionDenied
+    return story
+
+
 @never_cache
 @login_required
 def desk(request, slug):
@@ -145,9 +153,7 @@ def render_desk(request, story, form, *, status=200, preview=None):
 @require_POST
 def pin_key_point(request, slug, pk):
     """One click: the entry's headline becomes the last key point, linked to it."""
-    story = desk_story(request, slug)
-    if not may_edit_key_points(request.user):
-        raise PermissionDenied
+    story = key_points_story(request, slug)
     entry = get_object_or_404(story.entries, pk=pk)
     last = story.key_points.aggregate(last=Max("position"))["last"] or 0
     KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
@@ -159,9 +165,7 @@ def pin_key_point(request, slug, pk):
 @require_POST
 def move_key_point(request, slug, pk):
     """Move a key point up or down one place, or pin or unpin it."""
-    story = desk_story(request, slug)
-    if not may_edit_key_points(request.user):
-        raise PermissionDenied
+    story = key_points_story(request, slug)
     point = get_object_or_404(story.key_points, pk=pk)
     action = request.POST.get("action")
     if action not in ("up", "down", "pin", "unpin"):

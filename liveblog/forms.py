@@ -134,17 +134,7 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
 
     class Meta:
         model = Entry
-        fields = [
-            "story",
-            "status",
-            "published_at",
-            "headline",
-            "dateline",
-            "body",
-            "correction",
-            "authors",
-            "people",
-        ]
+        fields = "__all__"  # noqa: DJ007 - EntryAdmin.fields chooses what is shown
 
     def clean(self):
         cleaned = super().clean()

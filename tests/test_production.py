@@ -27,7 +27,7 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args, **env):
-    return subprocess.run(  # noqa: S603 - our own manage.py
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         env={**os.environ, "REDIS_URL": "", **env},
         capture_output=True,

@@ -54,3 +54,12 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# Polls every second in these tests; a change must show within a few polls (±20 % jitter).
+WITHIN = 6_000
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(settings):
+    settings.LIVEBLOG_POLL_INTERVAL = 1

@@ -5,15 +5,9 @@ from playwright.sync_api import expect
 from liveblog.models import Entry, Story
 
 from ..factories import EntryFactory, StoryFactory
+from .conftest import WITHIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WITHIN = 6_000
-
-
-@pytest.fixture(autouse=True)
-def fast_polls(settings):
-    settings.LIVEBLOG_POLL_INTERVAL = 1
 
 
 @pytest.fixture

@@ -4,16 +4,9 @@ from playwright.sync_api import expect
 from liveblog.models import Story
 
 from ..factories import EntryFactory, KeyPointFactory, StoryFactory
+from .conftest import WITHIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Poll every second; a change must show within a few polls (jitter is ±20 %).
-WITHIN = 6_000
-
-
-@pytest.fixture(autouse=True)
-def fast_polls(settings):
-    settings.LIVEBLOG_POLL_INTERVAL = 1
 
 
 @pytest.fixture
