@@ -130,6 +130,10 @@ def entry_page(request, slug, pk):
         "description": summary(entry.text),
         "url": request.build_absolute_uri(entry.get_absolute_url().partition("#")[0]),
     }
+    photo = entry.photo_sources()
+    if photo:
+        share["image"] = request.build_absolute_uri(photo["src"])
+        share["image_alt"] = entry.photo_alt
     return _render_story(
         request, entry.story, before=(entry.published_at, entry.pk), inclusive=True, share=share
     )

@@ -315,3 +315,23 @@ def test_the_story_admin_page_has_a_copyable_embed_snippet(client, editor, story
     client.force_login(editor)
     content = client.get(f"/admin/liveblog/story/{story.pk}/change/").content.decode()
     assert f"&lt;iframe src=&quot;http://testserver/stories/{story.slug}/embed/&quot;" in content
+
+
+def test_a_shared_entry_with_a_photo_previews_its_photo(client, story, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from liveblog.images import clean_image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800)).save(buffer, format="JPEG")
+    entry = EntryFactory.build(story=story, photo_alt="Troops at the base")
+    entry.photo = clean_image(SimpleUploadedFile("base.jpg", buffer.getvalue()))
+    entry.save()
+    meta = parse_head(client.get(entry.get_absolute_url())).meta
+    assert meta["og:image"].startswith("http://testserver/media/renditions/")
+    assert meta["og:image:alt"] == "Troops at the base"
+    assert meta["twitter:card"] == "summary_large_image"

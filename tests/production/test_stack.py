@@ -1,6 +1,7 @@
 """Proof under a real proxy and real faults (see conftest.py for the stack)."""
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -163,3 +164,14 @@ def test_after_postgresql_restarts_the_app_recovers_without_its_own_restart(stac
     wait_for(f"{stack.app}/healthz", 200, timeout=30)
     status, _headers, body = get(f"{stack.app}/stories/{story.slug}/")
     assert status == 200 and "After the restart" in body
+
+
+def test_static_files_have_hashed_names_and_long_lifetimes(stack):
+    story = StoryFactory()
+    _status, _headers, page = get(f"{stack.app}/stories/{story.slug}/")
+    stylesheet = re.search(r'href="(/static/liveblog/site\.[0-9a-f]{12}\.css)"', page).group(1)
+    status, headers, _body = get(stack.app + stylesheet)
+    assert status == 200
+    assert (
+        "max-age=315360000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+    )
