@@ -35,15 +35,19 @@ def decode_cursor(value):
     return published_at, int(pk)
 
 
-def entries_page(entries, *, size, before=None, inclusive=False):
-    """One page of ``entries`` newest first, at or before the cursor, and the next cursor.
+def public_page(entries, *, size, before=None, inclusive=False):
+    """One page of the public ``entries`` newest first, at or before the cursor, and the
+    next cursor.
 
-    Fetches one entry more than it shows to know whether an older page exists.
+    The cursor's condition comes before the visibility rule's in the query: SQLite
+    starts its index scan from the first of the two upper bounds on the time, and the
+    cursor's is the tight one (public() bounds it by now). Fetches one entry more than
+    it shows to know whether an older page exists.
     """
     if before is not None:
         entries = entries.at_or_before(*before, inclusive=inclusive)
     else:
         entries = entries.newest_first()
-    page = list(entries[: size + 1])
+    page = list(entries.public()[: size + 1])
     older = encode_cursor(page[size - 1]) if len(page) > size else None
     return page[:size], older

@@ -22,7 +22,7 @@ from .models import (
     version_cache_key,
     version_cache_timeout,
 )
-from .pagination import BadCursor, decode_cursor, entries_page
+from .pagination import BadCursor, decode_cursor, public_page
 from .structured_data import live_blog_posting, summary
 from .templatetags.liveblog import ap_date
 
@@ -145,8 +145,8 @@ def embed(request, slug):
     sites to frame: the one view that allows framing, and only by configured origins."""
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
-    entries, older = entries_page(
-        story.entries.public().only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
+    entries, older = public_page(
+        story.entries.only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
     )
     context = {
         "story": story,
@@ -247,14 +247,14 @@ def with_day_headings(entries, tz):
 
 def _render_story(request, story, *, before, inclusive=False, share=None):
     # A pinned entry stands above the stream instead of in it.
-    stream = story.entries.public().only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
+    stream = story.entries.only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
     stream = stream.prefetch_related("authors")
     pinned = None
     if story.pinned_entry_id and before is None:
-        pinned = stream.filter(pk=story.pinned_entry_id).first()
+        pinned = stream.public().filter(pk=story.pinned_entry_id).first()
     if pinned is not None:
         stream = stream.exclude(pk=pinned.pk)
-    entries, older = entries_page(
+    entries, older = public_page(
         stream,
         size=settings.LIVEBLOG_PAGE_SIZE,
         before=before,
