@@ -142,6 +142,9 @@ def render_desk(request, story, form, *, status=200, preview=None):
         "datelines": list(datelines),
         "editable": editable,
         "key_points": story.key_points.order_by("position", "id"),
+        "key_point_entries": set(
+            story.key_points.exclude(entry=None).values_list("entry_id", flat=True)
+        ),
         "may_edit_key_points": may_edit_key_points(request.user),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
         "admin_entry_url": reverse("admin:liveblog_entry_changelist"),
@@ -155,10 +158,13 @@ def pin_key_point(request, slug, pk):
     """One click: the entry's headline becomes the last key point, linked to it."""
     story = key_points_story(request, slug)
     entry = get_object_or_404(story.entries, pk=pk)
-    last = story.key_points.aggregate(last=Max("position"))["last"] or 0
-    KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
-    messages.success(request, f"Pinned as a key point: “{entry.headline}”.")
-    return redirect("liveblog:desk", story.slug)
+    if story.key_points.filter(entry=entry).exists():
+        messages.info(request, f"Already a key point: “{entry.headline}”.")
+    else:
+        last = story.key_points.aggregate(last=Max("position"))["last"] or 0
+        KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
+        messages.success(request, f"Pinned as a key point: “{entry.headline}”.")
+    return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")
 
 
 @login_required
@@ -173,4 +179,6 @@ def move_key_point(request, slug, pk):
             "“action” must be up, down, pin or unpin.", status=400, content_type="text/plain"
         )
     services.key_point_move(point=point, action=action)
+    done = {"up": "Moved up", "down": "Moved down", "pin": "Pinned", "unpin": "Unpinned"}[action]
+    messages.success(request, f"{done}: “{point.text[:80]}”.")
     return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")

@@ -82,3 +82,8 @@ def test_rerunning_keeps_what_editors_changed(demo):
     call_command("load_demo", "--reset", stdout=open("/dev/null", "w"))  # noqa: SIM115
     demo.refresh_from_db()
     assert demo.status == Story.Status.LIVE
+
+
+def test_the_demo_story_was_last_updated_on_the_night(demo):
+    local = demo.updated_at.astimezone(demo.tzinfo)
+    assert (local.year, local.month, local.day, local.hour) == (2020, 1, 7, 0)

@@ -252,3 +252,14 @@ def test_a_truncated_photo_is_refused_not_a_500(client, reporter, story, setting
     response = client.post(desk_url(story), compose(reporter, photo=photo, photo_alt="x"))
     assert response.status_code == 400
     assert not Entry.objects.exists()
+
+
+def test_pinning_the_same_entry_twice_makes_one_key_point(client, editor, story):
+    entry = EntryFactory(story=story, headline="Only once")
+    client.force_login(editor)
+    url = reverse("liveblog:desk_pin", args=[story.slug, entry.pk])
+    client.post(url)
+    followed = client.post(url, follow=True)
+    assert KeyPoint.objects.filter(entry=entry).count() == 1
+    assert "Already a key point" in followed.content.decode()
+    assert "Pin as key point</button>" not in followed.content.decode().split("<template")[0]

@@ -46,6 +46,9 @@ class Command(BaseCommand):
             entry.save()  # renders its Markdown and HTML, and announces it
         story.bump_version(StoryChange.Kind.KEY_POINTS)
         story.bump_version(StoryChange.Kind.STORY)
+        # Its last change is its last update's, as it was on the night, not the loading.
+        last_update = story.entries.aggregate(last=Max("published_at"))["last"]
+        Story.objects.filter(pk=story.pk).update(updated_at=last_update)
 
     def create_logins(self):
         User = get_user_model()
@@ -60,5 +63,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING("Demo logins (DEMO ONLY: never use these on a real server):")
         )
+        self.stdout.write(f"  {'role':9} {'login':10} password")
         for username, password, role, _ in DEMO_LOGINS:
-            self.stdout.write(f"  {role[:-1].lower():9} {username:10} password: {password}")
+            self.stdout.write(f"  {role[:-1].lower():9} {username:10} {password}")
