@@ -1,0 +1,32 @@
+from .base import (
+    EditConflict,
+    Revisioned,
+    default_time_zone,
+    validate_image,
+    validate_time_zone,
+    version_cache_key,
+    version_cache_timeout,
+)
+from .entries import Entry, EntryQuerySet, Rendition
+from .people import Person
+from .stories import AuditEvent, KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
+
+__all__ = [
+    "AuditEvent",
+    "EditConflict",
+    "Entry",
+    "EntryQuerySet",
+    "KeyPoint",
+    "KeyPointQuerySet",
+    "Person",
+    "Rendition",
+    "Revisioned",
+    "Story",
+    "StoryChange",
+    "StoryQuerySet",
+    "default_time_zone",
+    "validate_image",
+    "validate_time_zone",
+    "version_cache_key",
+    "version_cache_timeout",
+]

@@ -1,0 +1,282 @@
+"""Entries, and the renditions of their photos."""
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from ..images import RENDITION_WIDTHS, make_rendition
+from ..pagination import encode_cursor
+from ..text import render_markdown, to_text, with_dateline
+from .base import Revisioned, validate_image
+from .people import Person
+from .stories import Story, StoryChange
+
+
+class EntryQuerySet(models.QuerySet):
+    def public(self):
+        """Entries readers may see: published, their time come, in a public story.
+
+        The one visibility rule for every public view, feed and endpoint.
+        """
+        return self.filter(
+            status=Entry.Status.PUBLISHED,
+            published_at__lte=timezone.now(),
+            story__status__in=Story.PUBLIC_STATUSES,
+        )
+
+    def editable_by(self, user):
+        """Editors may change any entry; reporters only those they wrote or created."""
+        if user.has_perm("liveblog.change_any_entry"):
+            return self
+        return self.filter(Q(created_by=user) | Q(authors__user=user)).distinct()
+
+    def newest_first(self):
+        return self.order_by("-published_at", "-id")
+
+    def at_or_before(self, published_at, pk, *, inclusive=False):
+        """Keyset page: entries shown at or before (published_at, pk), newest first.
+
+        The redundant ``published_at <= t`` lets the database start its index scan at the
+        cursor instead of filtering its way down from the newest entry.
+        """
+        older = self.filter(published_at__lte=published_at)
+        if inclusive:
+            older = older.exclude(published_at=published_at, id__gt=pk)
+        else:
+            older = older.exclude(published_at=published_at, id__gte=pk)
+        return older.newest_first()
+
+
+class Entry(Revisioned):
+    """A timestamped update in a story."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    # What readers see of an entry: changing one after publication marks it "Updated".
+    READER_FIELDS = ("headline", "dateline", "body", "published_at", "correction", "photo")
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="entries")
+    headline = models.CharField(max_length=300)
+    dateline = models.CharField(
+        max_length=80, blank=True, help_text="Where it was reported: “WASHINGTON”."
+    )
+    body = models.TextField(
+        help_text="Markdown: a blank line between paragraphs, **bold**, *italics*, "
+        "[link text](https://…), lists with - or 1., and > for a quotation."
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        help_text="A published entry with a time in the future is scheduled: it appears then.",
+    )
+    published_at = models.DateTimeField(
+        "time",
+        default=timezone.now,
+        help_text="The time readers see: now, earlier, or later to schedule it.",
+    )
+    authors = models.ManyToManyField(Person, blank=True, related_name="entries_written")
+    people = models.ManyToManyField(
+        Person, blank=True, related_name="entries_mentioned", verbose_name="people mentioned"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
+    )
+    body_html = models.TextField(blank=True, editable=False)
+    photo = models.ImageField(upload_to="entries/%Y/%m/", blank=True, validators=[validate_image])
+    photo_alt = models.CharField(
+        "photo alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the photo shows, for readers who cannot see it. Required with a photo.",
+    )
+    photo_caption = models.CharField(max_length=500, blank=True)
+    photo_credit = models.CharField(max_length=200, blank=True)
+    correction = models.TextField(
+        blank=True, help_text="A correction note shown with the entry, e.g. what was wrong."
+    )
+    # The desk form's one-time token: posting the same form twice makes one entry.
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When what readers see of a published entry last changed ("Updated 9:52 p.m.").
+    revised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The entry's public HTML, rendered from liveblog/_entry.html whenever the entry (or
+    # what it shows of its story and authors) changes, so pages never render it per request.
+    html = models.TextField(blank=True, editable=False)
+
+    objects = EntryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["html", "body_html", "updated_at"])
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name_plural = "entries"
+        indexes = [
+            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream")
+        ]
+        permissions = [("change_any_entry", "Can change and delete any reporter's entries")]
+
+    def __str__(self):
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_markdown(self.body)
+        old = None
+        if not self._state.adding:
+            old = (
+                Entry.objects.filter(pk=self.pk)
+                .values(*self.READER_FIELDS, "story_id", "status")
+                .first()
+            )
+        was_public = (
+            old and old["status"] == self.Status.PUBLISHED and old["published_at"] <= timezone.now()
+        )
+        if was_public and any(old[name] != getattr(self, name) for name in self.READER_FIELDS):
+            self.revised_at = timezone.now()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.publish_change()
+            self.story.refresh_next_due()
+            if old and old["story_id"] != self.story_id:
+                # Readers of the story it left must drop it.
+                Story(pk=old["story_id"]).bump_version(StoryChange.Kind.ENTRY_REMOVED, self.pk)
+
+    def get_absolute_url(self):
+        return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
+
+    def clean(self):
+        if self.published_at and not 1900 <= self.published_at.year <= 2999:
+            raise ValidationError({"published_at": "That time is out of range: check the year."})
+        if self.photo and not self.photo_alt.strip():
+            raise ValidationError(
+                {"photo_alt": "Describe the photo for readers who cannot see it."}
+            )
+
+    @property
+    def body_with_dateline(self):
+        return with_dateline(self.body_html, self.dateline)
+
+    @property
+    def text(self):
+        """The entry as plain text, the dateline opening it."""
+        body = to_text(self.body_html)
+        return f"{self.dateline} — {body}" if self.dateline and body else body
+
+    def photo_sources(self):
+        """The photo's renditions for a responsive <picture>, or None when its file is
+        missing (the page then shows a placeholder)."""
+        if not self.photo:
+            return None
+        renditions = Rendition.for_file(self.photo)
+        if not renditions:
+            return None
+
+        def srcset(image_format):
+            # A small photo is never scaled up: its renditions may share a width.
+            widths = {r.pixel_width: r.file.url for r in renditions if r.format == image_format}
+            return ", ".join(f"{url} {width}w" for width, url in sorted(widths.items()))
+
+        largest = max((r for r in renditions if r.format != "WEBP"), key=lambda r: r.pixel_width)
+        return {
+            "webp": srcset("WEBP"),
+            "fallback": srcset(largest.format),
+            "src": largest.file.url,
+            "width": largest.pixel_width,
+            "height": largest.height,
+        }
+
+    @property
+    def is_scheduled(self):
+        return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def state_label(self):
+        """Draft, Scheduled or Published, as the newsroom says it."""
+        return "Scheduled" if self.is_scheduled else self.get_status_display()
+
+    @property
+    def anchor(self):
+        return f"entry-{self.pk}"
+
+    @property
+    def cursor(self):
+        return encode_cursor(self)
+
+    @property
+    def local_published_at(self):
+        return timezone.localtime(self.published_at, self.story.tzinfo)
+
+    def render_html(self):
+        return render_to_string("liveblog/_entry.html", {"entry": self, "story": self.story})
+
+    def refresh_html(self):
+        """Re-render the stored public HTML after a change to the entry or its bylines."""
+        self.html = self.render_html()
+        Entry.objects.filter(pk=self.pk).update(html=self.html)
+
+    def publish_change(self):
+        """Re-render the entry and tell its readers, in one transaction."""
+        with transaction.atomic():
+            self.refresh_html()
+            self.story.bump_version(StoryChange.Kind.ENTRY, self.pk)
+
+
+class Rendition(models.Model):
+    """A stored image scaled to one width in one format, made once and reused."""
+
+    source = models.CharField(max_length=255, db_index=True)
+    width = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    file = models.ImageField(
+        upload_to="renditions/%Y/%m/", width_field="pixel_width", height_field="height"
+    )
+    pixel_width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "width", "format"], name="one_rendition_per_size"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.width}w {self.format}"
+
+    @classmethod
+    def for_file(cls, image_file):
+        """Renditions of ``image_file`` at each width, WebP and its own format; [] when
+        the file is missing. Rows are made with get_or_create, which guards against two
+        requests making the same one at once."""
+        image_format = "PNG" if image_file.name.lower().endswith((".png", ".gif")) else "JPEG"
+        renditions = []
+        for width in RENDITION_WIDTHS:
+            for fmt in ("WEBP", image_format):
+                existing = cls.objects.filter(
+                    source=image_file.name, width=width, format=fmt
+                ).first()
+                if existing is None:
+                    made = make_rendition(image_file, width, fmt)
+                    if made is None:
+                        return []
+                    content, _size = made
+                    stem = os.path.splitext(os.path.basename(image_file.name))[0]
+                    name = f"{stem}-{width}.{fmt.lower()}"
+                    existing, _ = cls.objects.get_or_create(
+                        source=image_file.name,
+                        width=width,
+                        format=fmt,
+                        defaults={"file": ContentFile(content, name=name)},
+                    )
+                renditions.append(existing)
+        return renditions

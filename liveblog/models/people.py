@@ -1,0 +1,59 @@
+"""Anyone we write as or about."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .base import validate_image
+
+
+class Person(models.Model):
+    """Anyone we write as or about: staff bylines (linked to a login) and newsmakers."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(
+        "title or role",
+        max_length=200,
+        blank=True,
+        help_text="“Defense Secretary”, “Pentagon reporter”",
+    )
+    bio = models.TextField("short bio", blank=True)
+    photo = models.ImageField(
+        upload_to="people/", blank=True, validators=[validate_image], help_text="A headshot."
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+        help_text="The staff login that writes under this byline.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        byline_changed = self._byline_changed()
+        super().save(*args, **kwargs)
+        if byline_changed:
+            for entry in self.entries_written.select_related("story"):
+                entry.publish_change()
+
+    def get_absolute_url(self):
+        return reverse("liveblog:person", args=[self.slug])
+
+    def _byline_changed(self):
+        if self.pk is None:
+            return False
+        old = Person.objects.filter(pk=self.pk).values("name", "slug", "title").first()
+        return old is not None and old != {
+            "name": self.name,
+            "slug": self.slug,
+            "title": self.title,
+        }

@@ -1,0 +1,328 @@
+"""Stories, their change log and key points, and the editors' log."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Case, F, Min, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .. import purge
+from .base import (
+    Revisioned,
+    default_time_zone,
+    validate_time_zone,
+    version_cache_key,
+    version_cache_timeout,
+)
+
+
+class StoryQuerySet(models.QuerySet):
+    def public(self):
+        """Stories readers may see: live or ended, never drafts."""
+        return self.filter(status__in=Story.PUBLIC_STATUSES)
+
+    def for_front_page(self):
+        """Live stories first, then ended ones, most recently updated first."""
+        live_first = Case(When(status=Story.Status.LIVE, then=Value(0)), default=Value(1))
+        return self.public().order_by(live_first, "-updated_at")
+
+
+class Story(Revisioned):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    PUBLIC_STATUSES = (Status.LIVE, Status.ENDED)
+
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    lede = models.TextField(
+        blank=True, help_text="The summary at the top. Separate paragraphs with a blank line."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="Entry times are shown in this zone, e.g. America/New_York.",
+    )
+    key_points_heading = models.CharField(
+        max_length=200, default="Here are key points of what we know:"
+    )
+    coverage_start = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the story first goes live."
+    )
+    coverage_end = models.DateTimeField(null=True, blank=True, help_text="Set when coverage ends.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    pinned_entry = models.ForeignKey(
+        "Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Shown above the stream: an editor’s note or the latest summary.",
+    )
+    # Advances with every change a reader can see; readers poll "what changed since N".
+    version = models.PositiveBigIntegerField(default=0, editable=False)
+    # The earliest scheduled entry not yet announced to open pages (see release_due_entries).
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = StoryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "next_due_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name_plural = "stories"
+        indexes = [models.Index(fields=["status", "-updated_at"])]
+
+    def __str__(self):
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        now = timezone.now()
+        if self.status == self.Status.LIVE:
+            self.coverage_start = self.coverage_start or now
+            self.coverage_end = None
+        elif self.status == self.Status.ENDED:
+            self.coverage_start = self.coverage_start or now
+            self.coverage_end = self.coverage_end or now
+        old = (
+            Story.objects.filter(pk=self.pk)
+            .values("slug", "time_zone", pinned=F("pinned_entry"))
+            .first()
+            if self.pk
+            else None
+        )
+        if old is not None and kwargs.get("update_fields") is None:
+            # The version only moves through bump_version(): an instance loaded before
+            # an entry was posted must not write its stale number back.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in ("version", "next_due_at")
+            ]
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old is None:
+                return
+            if old["slug"] != self.slug:
+                transaction.on_commit(lambda: cache.delete(version_cache_key(old["slug"])))
+            rendering_changed = (old["slug"], old["time_zone"]) != (self.slug, self.time_zone)
+            if rendering_changed:
+                # Every entry shows the story's zone and URL in its stored HTML.
+                for entry in self.entries.all():
+                    entry.refresh_html()
+            if rendering_changed or old["pinned"] != self.pinned_entry_id:
+                # Too much moved to patch (every entry, or the pinned one leaving or
+                # joining the stream): open pages reload.
+                self.bump_version(StoryChange.Kind.RELOAD)
+            else:
+                self.bump_version(StoryChange.Kind.STORY)
+
+    def get_absolute_url(self):
+        return reverse("liveblog:story", args=[self.slug])
+
+    def clean(self):
+        if self.pk is None:
+            return
+        old = Story.objects.filter(pk=self.pk).values("slug", "status").first()
+        if old and old["slug"] != self.slug and old["status"] in self.PUBLIC_STATUSES:
+            raise ValidationError(
+                {"slug": "Readers already have links to this story: its address can’t change."}
+            )
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_live(self):
+        return self.status == self.Status.LIVE
+
+    @property
+    def is_public(self):
+        return self.status in self.PUBLIC_STATUSES
+
+    def bump_version(self, kind, entry_id=None):
+        """Advance the story's version and log what changed, in the caller's transaction.
+
+        The UPDATE takes the story row's lock until the transaction ends, so concurrent
+        posts get consecutive versions in commit order: a reader who has seen version N
+        has seen every change up to N, with no gap and no duplicate.
+        """
+        with transaction.atomic():
+            Story.objects.filter(pk=self.pk).update(
+                version=F("version") + 1, updated_at=timezone.now()
+            )
+            self.version = Story.objects.filter(pk=self.pk).values_list("version", flat=True).get()
+            StoryChange.objects.create(
+                story_id=self.pk, version=self.version, kind=kind, entry_id=entry_id
+            )
+            transaction.on_commit(self._publish_version)
+        return self.version
+
+    def _publish_version(self):
+        """Tell the live-updates endpoint the committed version, so it can answer "no
+        change" without the database."""
+        row = (
+            Story.objects.filter(pk=self.pk)
+            .values("slug", "status", "version", "next_due_at")
+            .first()
+        )
+        if row is None:
+            return
+        if row["status"] in self.PUBLIC_STATUSES:
+            timeout = version_cache_timeout(row["next_due_at"])
+            cache.set(version_cache_key(row["slug"]), row["version"], timeout=timeout)
+        else:
+            cache.delete(version_cache_key(row["slug"]))
+        purge.purge(purge.story_key(row["slug"]), purge.LISTS_KEY)
+
+    def changes_since(self, version, *, until):
+        """What changed after ``version`` up to ``until``: the entry ids touched, and
+        the kinds of change."""
+        entry_ids, kinds = set(), set()
+        changes = self.changes.filter(version__gt=version, version__lte=until)
+        for kind, entry_id in changes.values_list("kind", "entry_id"):
+            kinds.add(kind)
+            if entry_id is not None:
+                entry_ids.add(entry_id)
+        return entry_ids, kinds
+
+    def refresh_next_due(self):
+        """Note the time of the earliest scheduled entry still in the future."""
+        future = self.entries.filter(
+            status=self.entries.model.Status.PUBLISHED, published_at__gt=timezone.now()
+        )
+        self.next_due_at = future.aggregate(next_due=Min("published_at"))["next_due"]
+        Story.objects.filter(pk=self.pk).update(next_due_at=self.next_due_at)
+
+    def release_due_entries(self):
+        """Announce scheduled entries whose time has come to pages already open.
+
+        Public queries compare with the current time, so a scheduled entry is on the
+        page the moment it is due without any job running. Open pages only learn of
+        changes through the version, so the first request after that moment advances
+        it, once: the row lock makes concurrent requests wait, then find nothing due.
+        """
+        now = timezone.now()
+        if self.next_due_at is None or self.next_due_at > now:
+            return
+        with transaction.atomic():
+            story = Story.objects.select_for_update().get(pk=self.pk)
+            if story.next_due_at is None or story.next_due_at > now:
+                self.version, self.next_due_at = story.version, story.next_due_at
+                return
+            due = story.entries.filter(
+                status=self.entries.model.Status.PUBLISHED,
+                published_at__gte=story.next_due_at,
+                published_at__lte=now,
+            )
+            for entry_id in due.values_list("pk", flat=True):
+                story.bump_version(StoryChange.Kind.ENTRY, entry_id)
+            story.refresh_next_due()
+            self.version, self.next_due_at = story.version, story.next_due_at
+
+
+class KeyPointQuerySet(models.QuerySet):
+    def public(self):
+        """Key points readers may see: pinned ones of public stories, in order."""
+        return self.filter(pinned=True, story__status__in=Story.PUBLIC_STATUSES).order_by(
+            "position", "id"
+        )
+
+
+class KeyPoint(models.Model):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="key_points")
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+    pinned = models.BooleanField(
+        default=True, help_text="Only pinned key points are shown to readers."
+    )
+    entry = models.ForeignKey(
+        "Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="key_points",
+        help_text="The update this key point summarizes, if any.",
+    )
+
+    objects = KeyPointQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["story", "pinned", "position"])]
+
+    def __str__(self):
+        return self.text[:80]
+
+    def clean(self):
+        if self.entry_id and self.story_id and self.entry.story_id != self.story_id:
+            raise ValidationError({"entry": "Choose an update from this story."})
+
+
+class StoryChange(models.Model):
+    """One step of a story's version: what a reader at the version before must update.
+
+    Rows stay after an entry is deleted (a tombstone: the entry id is not a foreign
+    key), so a reader who polls later still learns to remove it.
+    """
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", "Entry posted or changed"
+        ENTRY_REMOVED = "entry_removed", "Entry removed"
+        KEY_POINTS = "key_points", "Key points changed"
+        STORY = "story", "Story changed"
+        RELOAD = "reload", "Every entry changed"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="changes")
+    version = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    entry_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["story", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "version"], name="one_change_per_version")
+        ]
+
+    def __str__(self):
+        return f"{self.story_id} v{self.version}: {self.kind}"
+
+
+class AuditEvent(models.Model):
+    """One line of the editors' log: who published, unpublished, scheduled or pinned what."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", "published"
+        SCHEDULED = "scheduled", "scheduled"
+        UNPUBLISHED = "unpublished", "unpublished"
+        SAVED_DRAFT = "draft", "saved as draft"
+        PINNED = "pinned", "pinned"
+        UNPINNED = "unpinned", "unpinned"
+        STORY_STATUS = "story_status", "changed the story's status"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
+    entry = models.ForeignKey(
+        "Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.detail}"
