@@ -160,3 +160,34 @@ def test_a_photo_needs_alt_text(story):
     with pytest.raises(ValidationError) as error:
         entry.full_clean()
     assert "photo_alt" in error.value.message_dict
+
+
+def test_a_headshot_uploaded_in_the_admin_is_cleaned(client, editor):
+    from django.urls import reverse
+
+    from liveblog.models import Person
+
+    client.force_login(editor)
+    photo = upload("headshot.jpg", image_bytes(size=(300, 400), exif=gps_exif()))
+    response = client.post(
+        reverse("admin:liveblog_person_add"),
+        {"name": "Mark Esper", "slug": "mark-esper", "title": "Defense Secretary", "photo": photo},
+    )
+    assert response.status_code == 302
+    stored = Image.open(Person.objects.get(slug="mark-esper").photo.path)
+    assert dict(stored.getexif()) == {}
+
+
+def test_a_headshot_that_is_not_an_image_is_refused_in_the_admin(client, editor):
+    from django.urls import reverse
+
+    from liveblog.models import Person
+
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:liveblog_person_add"),
+        {"name": "X", "slug": "x", "photo": upload("x.png", b"<svg onload=alert(1)>")},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["photo"]
+    assert not Person.objects.filter(slug="x").exists()
