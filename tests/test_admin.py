@@ -6,15 +6,12 @@ from django.utils import timezone
 
 from liveblog.models import Entry, KeyPoint, Story
 
+from .admin_posts import change_url, story_post
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
 ADD_ENTRY = reverse("admin:liveblog_entry_add")
-
-
-def change_url(obj):
-    return reverse(f"admin:liveblog_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def entry_post(story, entry=None, **overrides):
@@ -141,25 +138,6 @@ def test_editor_changes_any_entry(client, editor, reporter, story):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.headline == "Edited by the desk"
-
-
-def story_post(story, **overrides):
-    data = {
-        "headline": story.headline,
-        "slug": story.slug,
-        "status": story.status,
-        "lede": story.lede,
-        "key_points_heading": story.key_points_heading,
-        "time_zone": story.time_zone,
-        "revision": Story.objects.get(pk=story.pk).revision,
-        "key_points-TOTAL_FORMS": "1",
-        "key_points-INITIAL_FORMS": "0",
-        "key_points-0-position": "1",
-        "key_points-0-text": "A new key point",
-        "key_points-0-pinned": "on",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_reporter_cannot_change_a_story_or_its_key_points(client, reporter, story):

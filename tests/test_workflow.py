@@ -12,15 +12,12 @@ from django.utils import timezone
 from liveblog import urls as public_urls
 from liveblog.models import AuditEvent, EditConflict, Entry, Story, version_cache_key
 
+from .admin_posts import change_url, story_post
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "Embargoed: the minister resigns"
-
-
-def change_url(obj):
-    return reverse(f"admin:liveblog_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 # --- Nothing unpublished reaches a public surface ------------------------------------
@@ -330,17 +327,7 @@ def test_two_saves_at_the_same_moment_cannot_both_win(story):
 
 
 def test_two_editors_saving_a_story_do_not_overwrite_each_other(client, editor, story):
-    data = {
-        "headline": story.headline,
-        "slug": story.slug,
-        "status": story.status,
-        "lede": story.lede,
-        "key_points_heading": story.key_points_heading,
-        "time_zone": story.time_zone,
-        "revision": story.revision,
-        "key_points-TOTAL_FORMS": "0",
-        "key_points-INITIAL_FORMS": "0",
-    }
+    data = story_post(story, **{"key_points-TOTAL_FORMS": "0"})
     client.force_login(editor)
     assert (
         client.post(change_url(story), {**data, "lede": "Lede by the first editor."}).status_code

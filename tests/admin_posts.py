@@ -1,0 +1,28 @@
+"""Admin form data for tests: what the admin's change forms post."""
+
+from django.urls import reverse
+
+from liveblog.models import Story
+
+
+def change_url(obj):
+    return reverse(f"admin:liveblog_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def story_post(story, **overrides):
+    data = {
+        "headline": story.headline,
+        "slug": story.slug,
+        "status": story.status,
+        "lede": story.lede,
+        "key_points_heading": story.key_points_heading,
+        "time_zone": story.time_zone,
+        "revision": Story.objects.get(pk=story.pk).revision,
+        "key_points-TOTAL_FORMS": "1",
+        "key_points-INITIAL_FORMS": "0",
+        "key_points-0-position": "1",
+        "key_points-0-text": "A new key point",
+        "key_points-0-pinned": "on",
+    }
+    data.update(overrides)
+    return data
