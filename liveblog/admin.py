@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import changes, services
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .templatetags.liveblog import ap_date, ap_time
@@ -17,7 +17,31 @@ def is_editor(user):
     return user.has_perm("liveblog.change_any_entry")
 
 
-class NoLostUpdatesAdmin(SimpleHistoryAdmin):
+class OneChangePerStoryAdmin(SimpleHistoryAdmin):
+    """Admin whose saves reach readers as one change per story and request: a form with
+    its inlines and bylines, an action on many rows, a delete and what it cascades to
+    (see changes.py)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with changes.batch():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "POST":  # only a POST runs actions or saves list edits
+            return super().changelist_view(request, extra_context)
+        with changes.batch():
+            return super().changelist_view(request, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with changes.batch():
+            return super().delete_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        with changes.batch():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class NoLostUpdatesAdmin(OneChangePerStoryAdmin):
     """Admin for a model whose form refuses to overwrite a newer save (NoLostUpdatesForm)."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -47,7 +71,7 @@ class NoLostUpdatesAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(OneChangePerStoryAdmin):
     form = PersonAdminForm
     list_display = ["name", "title", "user"]
     search_fields = ["name", "title"]

@@ -18,10 +18,11 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
+from .changes import VERSION_KEY_PATTERN
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 2.0  # seconds
-VERSION_KEYS = "*liveblog:story-version:*"
 
 
 class ResilientRedisCache(RedisCache):
@@ -48,7 +49,7 @@ class ResilientRedisCache(RedisCache):
     def _forget_versions(self):
         try:
             client = self._cache.get_client(write=True)
-            keys = list(client.scan_iter(match=VERSION_KEYS, count=1000))
+            keys = list(client.scan_iter(match=VERSION_KEY_PATTERN, count=1000))
             if keys:
                 client.delete(*keys)
         except RedisError:

@@ -1,7 +1,7 @@
 """The live desk: one staff page per story for posting the next update fast.
 
-It only builds on what the rest of the app has: entries are saved through the model
-(which renders, versions and announces them), the preview is the public entry partial,
+It only builds on what the rest of the app has: entries are saved through the model,
+which announces them to readers (changes.py), the preview is the public entry partial,
 and colleagues' entries arrive through the same live-updates endpoint as readers'.
 """
 
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import changes, services
 from .forms import DeskEntryForm
 from .models import Entry, KeyPoint, Story
 from .views import STREAM_FIELDS, with_day_headings
@@ -78,7 +78,7 @@ def post_entry(request, story):
     entry.submission_id = submission_id
     entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
     try:
-        with transaction.atomic():
+        with changes.batch():  # the entry and its bylines: one change for readers
             entry.save()
             form.save_m2m()
             services.entry_audit(entry=entry, user=request.user)

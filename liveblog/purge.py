@@ -39,3 +39,7 @@ def purge(*keys):
                 pass
         except OSError as error:
             logger.warning("Purging %s at %s failed: %s", key, url, error)
+
+
+def queue(*keys):
+    purge(*keys)

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from . import changes
 from .models import AuditEvent, Entry, Story
 from .templatetags.liveblog import ap_date, ap_time
 
@@ -81,10 +82,10 @@ def story_pin_entry(*, story, entry, user):
     story_audit(story=story, user=user, old_status=None, old_pinned_id=old_pinned_id)
 
 
-@transaction.atomic
+@changes.batch()
 def key_point_move(*, point, action):
     """Move ``point`` one place up or down among its story's key points (renumbering
-    them 1, 2, 3 ...), or pin or unpin it."""
+    them 1, 2, 3 ...), or pin or unpin it: one change for readers."""
     if action in ("pin", "unpin"):
         point.pinned = action == "pin"
         point.save()

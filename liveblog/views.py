@@ -13,15 +13,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .models import (
-    Entry,
-    KeyPoint,
-    Person,
-    Story,
-    StoryChange,
-    version_cache_key,
-    version_cache_timeout,
-)
+from .changes import cached_version, remember_version
+from .models import Entry, KeyPoint, Person, Story, StoryChange
 from .pagination import BadCursor, decode_cursor, public_page
 from .structured_data import live_blog_posting, summary
 from .templatetags.liveblog import ap_date
@@ -83,7 +76,7 @@ def story_page(request, slug):
 
     # The first page is what a spike of readers asks for: render it once per version.
     # The version is only cached for public stories, so a draft never comes from here.
-    version = cache.get(version_cache_key(slug))
+    version = cached_version(slug)
     if version is not None:
         body = cache.get(_page_key(request, slug, version))
         if body is not None:
@@ -96,20 +89,6 @@ def story_page(request, slug):
     cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
     remember_version(story)
     return response
-
-
-def remember_version(story):
-    """Cache the story's version for the views that answer without the database.
-
-    ``add``, not ``set``: a commit may have just published a newer version. And a
-    change may have committed since the story was read, its on-commit hook clearing
-    the key before this adds it back: checking after adding means that whichever
-    comes last, the stale version does not stay.
-    """
-    key = version_cache_key(story.slug)
-    cache.add(key, story.version, version_cache_timeout(story.next_due_at))
-    if not Story.objects.public().filter(pk=story.pk, version=story.version).exists():
-        cache.delete(key)
 
 
 def _page_key(request, slug, version):
@@ -303,7 +282,7 @@ def story_updates(request, slug, since):
     if not VERSION.fullmatch(since):
         return bad_request("“since” must be a story version: a whole number from the story page.")
     since = int(since)
-    current = cache.get(version_cache_key(slug))
+    current = cached_version(slug)
     story = None
     if current is None:
         story = _story_for_updates(slug)

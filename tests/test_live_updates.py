@@ -6,7 +6,8 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.template.loader import render_to_string
 
-from liveblog.models import Entry, Story, StoryChange, version_cache_key
+from liveblog.changes import version_key
+from liveblog.models import Entry, Story, StoryChange
 
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, grow_story
 
@@ -33,15 +34,15 @@ def test_every_visible_change_advances_the_version_and_logs_it(story):
     entry_id = entry.pk
     entry.delete()
     story.refresh_from_db()
-    kinds = list(story.changes.values_list("kind", "entry_id"))
-    assert kinds == [
-        ("entry", entry_id),
-        ("entry", entry_id),
-        ("entry", entry_id),
-        ("key_points", None),
-        ("key_points", None),
-        ("story", None),
-        ("entry_removed", entry_id),
+    steps = list(story.changes.values_list("kinds", "entry_ids"))
+    assert steps == [
+        (["entry"], [entry_id]),
+        (["entry"], [entry_id]),
+        (["entry"], [entry_id]),
+        (["key_points"], []),
+        (["key_points"], []),
+        (["story"], []),
+        (["entry_removed"], [entry_id]),
     ]
     assert versions(story) == list(range(1, 8))
     assert story.version == 7
@@ -231,7 +232,7 @@ def test_polls_at_the_current_version_need_no_query_when_the_cache_is_warm(
     with django_capture_on_commit_callbacks(execute=True):
         EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
-    assert cache.get(version_cache_key(story.slug)) == current
+    assert cache.get(version_key(story.slug)) == current
     etag = f'"{current}-{current}"'
     with django_assert_num_queries(0):
         assert updates(client, story, current).status_code == 200
@@ -283,7 +284,7 @@ def test_concurrent_posts_get_consecutive_versions_without_gaps_or_duplicates():
     total = writers * per_writer
     assert story.version == total
     assert versions(story) == list(range(1, total + 1))
-    entry_ids = list(story.changes.values_list("entry_id", flat=True))
+    entry_ids = [ids for step in story.changes.values_list("entry_ids", flat=True) for ids in step]
     assert sorted(entry_ids) == sorted(story.entries.values_list("pk", flat=True))
 
 
@@ -353,23 +354,23 @@ def test_a_story_taken_back_to_draft_is_not_served_from_the_render_cache(
 
 
 def test_a_version_read_before_a_change_committed_is_not_left_in_the_cache(story):
-    from liveblog.views import remember_version
+    from liveblog.changes import remember_version
 
     EntryFactory(story=story)
     stale = Story.objects.get(pk=story.pk)  # read, then another request commits a change
     EntryFactory(story=story)
-    cache.delete(version_cache_key(story.slug))  # as that change's on-commit hook does
+    cache.delete(version_key(story.slug))  # as that change's on-commit hook does
     remember_version(stale)
-    assert cache.get(version_cache_key(story.slug)) is None
+    assert cache.get(version_key(story.slug)) is None
 
 
 def test_a_page_rendered_as_the_story_went_back_to_draft_is_not_served(client, story):
-    from liveblog.views import remember_version
+    from liveblog.changes import remember_version
 
     EntryFactory(story=story, headline="Was public a moment ago")
     read_while_live = Story.objects.get(pk=story.pk)
     story.status = Story.Status.DRAFT
     story.save()
-    cache.delete(version_cache_key(story.slug))
+    cache.delete(version_key(story.slug))
     remember_version(read_while_live)
     assert client.get(story.get_absolute_url()).status_code == 404

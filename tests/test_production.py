@@ -120,12 +120,12 @@ def test_with_redis_down_pages_and_updates_come_from_the_database(client, story)
 def test_versions_written_while_redis_was_down_are_forgotten_when_it_returns(story):
     from django.core.cache import cache
 
-    from liveblog.models import version_cache_key
+    from liveblog.changes import version_key
 
-    cache.set(version_cache_key(story.slug), 41)
+    cache.set(version_key(story.slug), 41)
     cache._lost_writes = True  # as after a delete that failed during an outage
     cache.get("anything")  # the first answer from Redis
-    assert cache.get(version_cache_key(story.slug)) is None
+    assert cache.get(version_key(story.slug)) is None
 
 
 def test_public_answers_carry_surrogate_keys(client, story):

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from liveblog import urls as public_urls
-from liveblog.models import AuditEvent, EditConflict, Entry, Story, version_cache_key
+from liveblog.changes import version_key
+from liveblog.models import AuditEvent, EditConflict, Entry, Story
 
 from .admin_posts import change_url, story_post
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
@@ -125,7 +126,7 @@ def test_a_scheduled_entry_appears_at_its_time_and_reaches_open_pages(
     clock.advance(minutes=11)
     # The cached version expires at the entry's time (see the next test); the fake clock
     # cannot move the cache's own clock, so expire it by hand.
-    cache.delete(version_cache_key(story.slug))
+    cache.delete(version_key(story.slug))
     payload = client.get(f"/stories/{story.slug}/updates/{version}/").json()
     assert [e["id"] for e in payload["entries"]] == [scheduled.pk]
     assert "At the top of the hour" in client.get(story.get_absolute_url()).content.decode()
@@ -134,13 +135,13 @@ def test_a_scheduled_entry_appears_at_its_time_and_reaches_open_pages(
 def test_the_version_is_not_cached_past_the_next_scheduled_entry(
     story, clock, django_capture_on_commit_callbacks
 ):
-    from liveblog.models import version_cache_timeout
+    from liveblog.changes import version_lifetime
 
     with django_capture_on_commit_callbacks(execute=True):
-        EntryFactory(story=story, published_at=clock.now + timedelta(seconds=90))
+        EntryFactory(story=story, published_at=clock.now + timedelta(seconds=30))
     story.refresh_from_db()
-    assert story.next_due_at == clock.now + timedelta(seconds=90)
-    assert version_cache_timeout(story.next_due_at) <= 91
+    assert story.next_due_at == clock.now + timedelta(seconds=30)
+    assert 0 < version_lifetime(story.next_due_at) <= 31
 
 
 def test_a_scheduled_entry_is_announced_once(client, story, clock):

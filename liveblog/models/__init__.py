@@ -4,8 +4,6 @@ from .base import (
     default_time_zone,
     validate_image,
     validate_time_zone,
-    version_cache_key,
-    version_cache_timeout,
 )
 from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person
@@ -27,6 +25,4 @@ __all__ = [
     "default_time_zone",
     "validate_image",
     "validate_time_zone",
-    "version_cache_key",
-    "version_cache_timeout",
 ]

@@ -1,4 +1,4 @@
-"""What the models share: cache keys of story versions, optimistic locking, validators."""
+"""What the models share: optimistic locking and validators."""
 
 import zoneinfo
 
@@ -6,21 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
-from django.utils import timezone
 
 from ..images import check_image
-
-
-def version_cache_key(slug):
-    return f"liveblog:story-version:{slug}"
-
-
-def version_cache_timeout(next_due_at, default=24 * 60 * 60):
-    """How long a story's version may stay cached: not past its next scheduled entry,
-    whose time must reach the views so they can announce it."""
-    if next_due_at is None:
-        return default
-    return max(0, min(default, int((next_due_at - timezone.now()).total_seconds()) + 1))
 
 
 def validate_image(file):

@@ -5,13 +5,14 @@ import os
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .. import changes
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
@@ -143,13 +144,15 @@ class Entry(Revisioned):
         )
         if was_public and any(old[name] != getattr(self, name) for name in self.READER_FIELDS):
             self.revised_at = timezone.now()
-        with transaction.atomic():
+        with changes.batch():
             super().save(*args, **kwargs)
-            self.publish_change()
+            changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self])
             self.story.refresh_next_due()
             if old and old["story_id"] != self.story_id:
                 # Readers of the story it left must drop it.
-                Story(pk=old["story_id"]).bump_version(StoryChange.Kind.ENTRY_REMOVED, self.pk)
+                changes.announce(
+                    old["story_id"], StoryChange.Kind.ENTRY_REMOVED, entry_ids=[self.pk]
+                )
 
     def get_absolute_url(self):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
@@ -220,15 +223,11 @@ class Entry(Revisioned):
         return render_to_string("liveblog/_entry.html", {"entry": self, "story": self.story})
 
     def refresh_html(self):
-        """Re-render the stored public HTML after a change to the entry or its bylines."""
+        """Re-render the stored public HTML after a change to the entry or its bylines.
+
+        The change pipeline calls it for announced entries; readers are not told here."""
         self.html = self.render_html()
         Entry.objects.filter(pk=self.pk).update(html=self.html)
-
-    def publish_change(self):
-        """Re-render the entry and tell its readers, in one transaction."""
-        with transaction.atomic():
-            self.refresh_html()
-            self.story.bump_version(StoryChange.Kind.ENTRY, self.pk)
 
 
 class Rendition(models.Model):

@@ -4,7 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .. import changes
 from .base import validate_image
+from .stories import StoryChange
 
 
 class Person(models.Model):
@@ -40,10 +42,12 @@ class Person(models.Model):
 
     def save(self, *args, **kwargs):
         byline_changed = self._byline_changed()
-        super().save(*args, **kwargs)
-        if byline_changed:
-            for entry in self.entries_written.select_related("story"):
-                entry.publish_change()
+        with changes.batch():
+            super().save(*args, **kwargs)
+            if byline_changed:
+                # Every entry with this byline shows it: one change per story.
+                for entry in self.entries_written.select_related("story"):
+                    changes.announce(entry.story_id, StoryChange.Kind.ENTRY, render=[entry])
 
     def get_absolute_url(self):
         return reverse("liveblog:person", args=[self.slug])

@@ -3,7 +3,6 @@
 import zoneinfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, F, Min, Value, When
@@ -11,14 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import purge
-from .base import (
-    Revisioned,
-    default_time_zone,
-    validate_time_zone,
-    version_cache_key,
-    version_cache_timeout,
-)
+from .. import changes
+from .base import Revisioned, default_time_zone, validate_time_zone
 
 
 class StoryQuerySet(models.QuerySet):
@@ -108,23 +101,24 @@ class Story(Revisioned):
                 for f in self._meta.concrete_fields
                 if not f.primary_key and f.name not in ("version", "next_due_at")
             ]
-        with transaction.atomic():
+        with changes.batch():
             super().save(*args, **kwargs)
             if old is None:
                 return
             if old["slug"] != self.slug:
-                transaction.on_commit(lambda: cache.delete(version_cache_key(old["slug"])))
+                transaction.on_commit(lambda: changes.forget_version(old["slug"]))
             rendering_changed = (old["slug"], old["time_zone"]) != (self.slug, self.time_zone)
             if rendering_changed:
                 # Every entry shows the story's zone and URL in its stored HTML.
-                for entry in self.entries.all():
+                for entry in self.entries.iterator():
+                    entry.story = self
                     entry.refresh_html()
             if rendering_changed or old["pinned"] != self.pinned_entry_id:
                 # Too much moved to patch (every entry, or the pinned one leaving or
                 # joining the stream): open pages reload.
-                self.bump_version(StoryChange.Kind.RELOAD)
+                changes.announce(self.pk, StoryChange.Kind.RELOAD)
             else:
-                self.bump_version(StoryChange.Kind.STORY)
+                changes.announce(self.pk, StoryChange.Kind.STORY)
 
     def get_absolute_url(self):
         return reverse("liveblog:story", args=[self.slug])
@@ -150,9 +144,10 @@ class Story(Revisioned):
     def is_public(self):
         return self.status in self.PUBLIC_STATUSES
 
-    def bump_version(self, kind, entry_id=None):
+    def bump_version(self, kinds, entry_ids=()):
         """Advance the story's version and log what changed, in the caller's transaction.
 
+        Only the change pipeline calls this (see changes.py), once per story and batch.
         The UPDATE takes the story row's lock until the transaction ends, so concurrent
         posts get consecutive versions in commit order: a reader who has seen version N
         has seen every change up to N, with no gap and no duplicate.
@@ -163,37 +158,21 @@ class Story(Revisioned):
             )
             self.version = Story.objects.filter(pk=self.pk).values_list("version", flat=True).get()
             StoryChange.objects.create(
-                story_id=self.pk, version=self.version, kind=kind, entry_id=entry_id
+                story_id=self.pk,
+                version=self.version,
+                kinds=sorted(kinds),
+                entry_ids=sorted(entry_ids),
             )
-            transaction.on_commit(self._publish_version)
         return self.version
-
-    def _publish_version(self):
-        """Tell the live-updates endpoint the committed version, so it can answer "no
-        change" without the database."""
-        row = (
-            Story.objects.filter(pk=self.pk)
-            .values("slug", "status", "version", "next_due_at")
-            .first()
-        )
-        if row is None:
-            return
-        if row["status"] in self.PUBLIC_STATUSES:
-            timeout = version_cache_timeout(row["next_due_at"])
-            cache.set(version_cache_key(row["slug"]), row["version"], timeout=timeout)
-        else:
-            cache.delete(version_cache_key(row["slug"]))
-        purge.purge(purge.story_key(row["slug"]), purge.LISTS_KEY)
 
     def changes_since(self, version, *, until):
         """What changed after ``version`` up to ``until``: the entry ids touched, and
         the kinds of change."""
         entry_ids, kinds = set(), set()
-        changes = self.changes.filter(version__gt=version, version__lte=until)
-        for kind, entry_id in changes.values_list("kind", "entry_id"):
-            kinds.add(kind)
-            if entry_id is not None:
-                entry_ids.add(entry_id)
+        steps = self.changes.filter(version__gt=version, version__lte=until)
+        for step_kinds, step_entry_ids in steps.values_list("kinds", "entry_ids"):
+            kinds.update(step_kinds)
+            entry_ids.update(step_entry_ids)
         return entry_ids, kinds
 
     def refresh_next_due(self):
@@ -215,7 +194,7 @@ class Story(Revisioned):
         now = timezone.now()
         if self.next_due_at is None or self.next_due_at > now:
             return
-        with transaction.atomic():
+        with changes.batch():
             story = Story.objects.select_for_update().get(pk=self.pk)
             if story.next_due_at is None or story.next_due_at > now:
                 self.version, self.next_due_at = story.version, story.next_due_at
@@ -225,10 +204,12 @@ class Story(Revisioned):
                 published_at__gte=story.next_due_at,
                 published_at__lte=now,
             )
-            for entry_id in due.values_list("pk", flat=True):
-                story.bump_version(StoryChange.Kind.ENTRY, entry_id)
+            changes.announce(
+                story.pk, StoryChange.Kind.ENTRY, entry_ids=due.values_list("pk", flat=True)
+            )
             story.refresh_next_due()
-            self.version, self.next_due_at = story.version, story.next_due_at
+        story = Story.objects.values("version", "next_due_at").get(pk=self.pk)
+        self.version, self.next_due_at = story["version"], story["next_due_at"]
 
 
 class KeyPointQuerySet(models.QuerySet):
@@ -265,16 +246,22 @@ class KeyPoint(models.Model):
     def __str__(self):
         return self.text[:80]
 
+    def save(self, *args, **kwargs):
+        with changes.batch():
+            super().save(*args, **kwargs)
+            changes.announce(self.story_id, StoryChange.Kind.KEY_POINTS)
+
     def clean(self):
         if self.entry_id and self.story_id and self.entry.story_id != self.story_id:
             raise ValidationError({"entry": "Choose an update from this story."})
 
 
 class StoryChange(models.Model):
-    """One step of a story's version: what a reader at the version before must update.
+    """One step of a story's version: what a reader at the version before must update,
+    made by the change pipeline (changes.py) once per story and transaction.
 
-    Rows stay after an entry is deleted (a tombstone: the entry id is not a foreign
-    key), so a reader who polls later still learns to remove it.
+    Entry ids stay after an entry is deleted (a tombstone: they are not foreign keys),
+    so a reader who polls later still learns to remove it.
     """
 
     class Kind(models.TextChoices):
@@ -286,8 +273,9 @@ class StoryChange(models.Model):
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="changes")
     version = models.PositiveBigIntegerField()
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    entry_id = models.BigIntegerField(null=True, blank=True)
+    # The Kinds of change made in this step, and the ids of the entries it touched.
+    kinds = models.JSONField(default=list)
+    entry_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -297,7 +285,7 @@ class StoryChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.story_id} v{self.version}: {self.kind}"
+        return f"{self.story_id} v{self.version}: {', '.join(self.kinds)}"
 
 
 class AuditEvent(models.Model):

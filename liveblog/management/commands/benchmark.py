@@ -16,7 +16,8 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import include, path
 
-from liveblog.models import Entry, Story, version_cache_key
+from liveblog.changes import version_key
+from liveblog.models import Entry, Story
 
 
 def bare_view(request):
@@ -105,7 +106,7 @@ class Command(BaseCommand):
                 times = []
                 for n in range(requests + requests // 5):  # the first fifth warms up
                     if render:
-                        cache.delete_many([version_cache_key("small"), version_cache_key("big")])
+                        cache.delete_many([version_key("small"), version_key("big")])
                     started = time.perf_counter()
                     # The 304 is a browser or cache revalidating the answer it holds.
                     headers = (

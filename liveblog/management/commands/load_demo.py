@@ -4,6 +4,7 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 from django.db.models import Max
 
+from liveblog import changes
 from liveblog.models import Person, Story, StoryChange
 from liveblog.roles import EDITORS, REPORTERS
 
@@ -42,10 +43,11 @@ class Command(BaseCommand):
         story = Story.objects.get(slug=DEMO_STORY)
         last = story.changes.aggregate(last=Max("version"))["last"] or 0
         Story.objects.filter(pk=story.pk).update(version=last)
-        for entry in story.entries.all():
-            entry.save()  # renders its Markdown and HTML, and announces it
-        story.bump_version(StoryChange.Kind.KEY_POINTS)
-        story.bump_version(StoryChange.Kind.STORY)
+        # Everything loaded reaches open pages as one change.
+        with changes.batch():
+            for entry in story.entries.all():
+                entry.save()  # renders its Markdown and HTML
+            changes.announce(story.pk, StoryChange.Kind.RELOAD)
         # Its last change is its last update's, as it was on the night, not the loading.
         last_update = story.entries.aggregate(last=Max("published_at"))["last"]
         Story.objects.filter(pk=story.pk).update(updated_at=last_update)

@@ -1,0 +1,172 @@
+"""The change pipeline: how a change to what readers see reaches every reader.
+
+Whatever changes what a reader sees of a story calls ``announce()`` inside the
+transaction that makes the change: ``Entry.save()``, ``Story.save()``, ``KeyPoint.save()``
+and ``Person.save()`` do, and so do the hooks in ``signals.py`` for what never passes
+through a method of ours (deletes, bylines). Announcements are collected in a
+``batch()``; when the outermost batch ends, still inside its transaction, each story
+touched gets:
+
+1. the stored HTML of its changed entries rendered again, once per entry however often
+   it was announced;
+2. one version bump and one ``StoryChange`` row naming every kind of change and every
+   entry touched (``Story.bump_version``); many entries at once become one "reload";
+
+and once that transaction commits:
+
+3. the shared cache learns the story's new version (``publish_versions``);
+4. its surrogate keys are queued for purging (``purge.queue``), sent off the request
+   path by a worker.
+
+Outside a batch each announcement is a batch of its own. Admin views, desk actions,
+services and commands that change many things open one, so a bulk change is one
+version and one purge per story, not one per row.
+
+The shared version
+------------------
+Pages and polls ask the cache for a story's version (``cached_version``) before the
+database. The rule that makes that safe: a version is only ever cached for a public
+story, so *a cached version means the story is public*. Every write of the key goes
+through this module: ``publish_versions`` after a commit (which deletes the key when
+the story is no longer public) and ``remember_version`` after a view read the row. The
+key lives at most ``VERSION_LIFETIME`` seconds, so even a change whose after-commit step
+was lost (a killed process) reaches readers within that time. The cache must be one that
+every process shares (the file-based default, or Redis): see the settings.
+"""
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import purge
+
+# A key lives at most this long: the bound on staleness if an after-commit step is lost.
+VERSION_LIFETIME = 60
+# The version keys, for a cache backend that must forget them all (cache.py).
+VERSION_KEY_PATTERN = "*liveblog:story-version:*"
+# A change touching more entries than this tells open pages to reload rather than
+# sending them every entry.
+MAX_ENTRIES_PER_CHANGE = 50
+
+# The batch being collected on this thread (Django's connections are per thread too).
+_local = threading.local()
+
+
+@dataclass
+class _StoryChanges:
+    kinds: set = field(default_factory=set)
+    entry_ids: set = field(default_factory=set)
+    to_render: dict = field(default_factory=dict)
+
+
+def announce(story_id, kind, *, entry_ids=(), render=()):
+    """Tell the readers of story ``story_id`` about a change of ``kind`` (a
+    ``StoryChange.Kind``) to ``entry_ids``; the entries in ``render`` changed what their
+    stored HTML shows and are rendered again before readers get them.
+
+    Call it inside the transaction that makes the change: readers hear of it when, and
+    only if, that transaction commits.
+    """
+    with batch() as pending:
+        changes = pending.setdefault(story_id, _StoryChanges())
+        changes.kinds.add(kind)
+        changes.entry_ids.update(entry_ids)
+        for entry in render:
+            changes.to_render[entry.pk] = entry
+            changes.entry_ids.add(entry.pk)
+
+
+@contextmanager
+def batch():
+    """Collect every announcement made inside the block into one change per story,
+    made when the block ends, in one transaction with the block's own changes."""
+    pending = getattr(_local, "pending", None)
+    if pending is not None:
+        yield pending  # an outer batch collects, and makes the change when it ends
+        return
+    _local.pending = pending = {}
+    try:
+        with transaction.atomic():
+            yield pending
+            _make_changes(pending)
+    finally:
+        _local.pending = None
+
+
+def _make_changes(pending):
+    # Models announce their own changes from save(), so they are imported where used.
+    from .models import Story, StoryChange
+
+    if not pending:
+        return
+    # In id order, so two batches that touch the same stories lock their rows in the
+    # same order and cannot deadlock.
+    for story_id in sorted(pending):
+        changes = pending[story_id]
+        for entry in changes.to_render.values():
+            entry.refresh_html()
+        kinds, entry_ids = changes.kinds, changes.entry_ids
+        if StoryChange.Kind.RELOAD in kinds or len(entry_ids) > MAX_ENTRIES_PER_CHANGE:
+            kinds, entry_ids = {StoryChange.Kind.RELOAD}, set()
+        Story(pk=story_id).bump_version(kinds, entry_ids)
+    story_ids = list(pending)
+    transaction.on_commit(lambda: publish_versions(story_ids))
+
+
+def publish_versions(story_ids):
+    """After a commit: cache the committed versions of public stories, forget those of
+    the others, and queue the purges of every answer about them."""
+    from .models import Story  # see _make_changes
+
+    rows = Story.objects.filter(pk__in=story_ids).values("slug", "status", "version", "next_due_at")
+    keys = []
+    for row in rows:
+        if row["status"] in Story.PUBLIC_STATUSES:
+            cache.set(
+                version_key(row["slug"]), row["version"], version_lifetime(row["next_due_at"])
+            )
+        else:
+            forget_version(row["slug"])
+        keys.append(purge.story_key(row["slug"]))
+    if keys:
+        purge.queue(*keys, purge.LISTS_KEY)
+
+
+def version_key(slug):
+    return f"liveblog:story-version:{slug}"
+
+
+def version_lifetime(next_due_at):
+    """How long a story's version may stay cached: not past its next scheduled entry,
+    whose time must reach the views so they can announce it."""
+    if next_due_at is None:
+        return VERSION_LIFETIME
+    until_due = int((next_due_at - timezone.now()).total_seconds()) + 1
+    return max(0, min(VERSION_LIFETIME, until_due))
+
+
+def cached_version(slug):
+    """The story's version as last published, or None. Not None means the story is public."""
+    return cache.get(version_key(slug))
+
+
+def remember_version(story):
+    """Cache the version of a public ``story`` a view has just read from the database.
+
+    ``add``, not ``set``: a commit may have just published a newer version. And a
+    change may have committed since the story was read, its after-commit step clearing
+    the key before this adds it back: checking after adding means that whichever comes
+    last, the stale version does not stay.
+    """
+    key = version_key(story.slug)
+    cache.add(key, story.version, version_lifetime(story.next_due_at))
+    if not type(story).objects.public().filter(pk=story.pk, version=story.version).exists():
+        cache.delete(key)
+
+
+def forget_version(slug):
+    cache.delete(version_key(slug))

@@ -1,0 +1,208 @@
+"""The change pipeline (liveblog/changes.py): one version per story and batch, told to
+readers only once its transaction commits."""
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+
+from liveblog import changes
+from liveblog.models import Entry, KeyPoint, Story, StoryChange
+
+from .admin_posts import change_url, story_post
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def steps(story):
+    """The story's change log: (version, kinds, entry ids) per step."""
+    return list(story.changes.values_list("version", "kinds", "entry_ids"))
+
+
+def version(story):
+    return Story.objects.get(pk=story.pk).version
+
+
+def test_an_announcement_outside_a_batch_is_a_change_of_its_own(story):
+    changes.announce(story.pk, StoryChange.Kind.KEY_POINTS)
+    changes.announce(story.pk, StoryChange.Kind.STORY)
+    assert steps(story) == [(1, ["key_points"], []), (2, ["story"], [])]
+
+
+def test_a_batch_makes_one_change_per_story_with_every_kind_and_entry(story):
+    other = StoryFactory()
+    with changes.batch():
+        first = EntryFactory(story=story)
+        second = EntryFactory(story=story)
+        KeyPointFactory(story=story)
+        EntryFactory(story=other)
+    assert steps(story) == [(1, ["entry", "key_points"], sorted([first.pk, second.pk]))]
+    assert version(other) == 1
+
+
+def test_nothing_is_announced_when_the_transaction_rolls_back(story):
+    with pytest.raises(RuntimeError), changes.batch():
+        EntryFactory(story=story)
+        raise RuntimeError("the save failed")
+    assert steps(story) == []
+    assert version(story) == 0
+    assert not Entry.objects.exists()
+
+
+def test_readers_learn_of_a_change_only_after_it_commits(
+    client, story, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        EntryFactory(story=story, headline="Not yet committed")
+    assert changes.cached_version(story.slug) is None
+    for callback in callbacks:
+        callback()
+    assert changes.cached_version(story.slug) == 1
+
+
+def test_a_cached_version_means_a_public_story(story, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    assert changes.cached_version(story.slug) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        story.status = Story.Status.DRAFT
+        story.save()
+    assert changes.cached_version(story.slug) is None
+
+
+def test_the_version_is_cached_for_a_bounded_time(story):
+    assert changes.version_lifetime(None) == changes.VERSION_LIFETIME <= 60
+
+
+def test_a_change_to_many_entries_tells_readers_to_reload(story):
+    with changes.batch():
+        for _ in range(changes.MAX_ENTRIES_PER_CHANGE + 1):
+            EntryFactory(story=story)
+    assert steps(story) == [(1, ["reload"], [])]
+
+
+def test_an_entry_posted_with_bylines_on_the_desk_is_one_change(
+    client, reporter, other_reporter, story
+):
+    client.force_login(reporter)
+    client.post(
+        reverse("liveblog:desk", args=[story.slug]),
+        {
+            "headline": "Senators to be briefed",
+            "body": "Officials will brief senators.",
+            "authors": [reporter.person.pk, other_reporter.person.pk],
+            "submission_id": str(uuid.uuid4()),
+            "action": "publish",
+        },
+    )
+    entry = Entry.objects.get()
+    assert steps(story) == [(1, ["entry"], [entry.pk])]
+    assert "Senators to be briefed" in entry.html and reporter.person.name in entry.html
+
+
+def test_an_entry_saved_with_bylines_in_the_admin_is_one_change(client, editor, story):
+    client.force_login(editor)
+    entry = EntryFactory(story=story)
+    before = version(story)
+    client.post(
+        change_url(entry),
+        {
+            "story": story.pk,
+            "published_at_0": "2020-01-06",
+            "published_at_1": "21:00:00",
+            "status": "published",
+            "headline": "Edited in the admin",
+            "body": "Body.",
+            "authors": [editor.person.pk],
+            "revision": Entry.objects.get(pk=entry.pk).revision,
+        },
+    )
+    assert version(story) == before + 1
+    assert editor.person.name in Entry.objects.get(pk=entry.pk).html
+
+
+def test_a_story_saved_with_its_key_points_in_the_admin_is_one_change(client, editor, story):
+    client.force_login(editor)
+    response = client.post(change_url(story), story_post(story, lede="A new lede."))
+    assert response.status_code == 302
+    assert steps(story) == [(1, ["key_points", "story"], [])]
+
+
+def test_publishing_many_entries_from_the_admin_is_one_change(client, editor, story):
+    drafts = [EntryFactory(story=story, status=Entry.Status.DRAFT) for _ in range(3)]
+    before = version(story)
+    client.force_login(editor)
+    client.post(
+        reverse("admin:liveblog_entry_changelist"),
+        {"action": "publish_selected", "_selected_action": [e.pk for e in drafts]},
+    )
+    assert version(story) == before + 1
+    assert Entry.objects.public().count() == 3
+
+
+def test_moving_a_key_point_is_one_change(client, editor, story):
+    first, second, third = (KeyPointFactory(story=story, position=n) for n in (1, 2, 3))
+    before = version(story)
+    client.force_login(editor)
+    url = reverse("liveblog:desk_key_point", args=[story.slug, third.pk])
+    assert client.post(url, {"action": "up"}).status_code == 302
+    assert version(story) == before + 1
+    assert list(KeyPoint.objects.public().filter(story=story)) == [first, third, second]
+
+
+def test_renaming_a_person_is_one_change_per_story(story):
+    other = StoryFactory()
+    author = PersonFactory(name="Dana Reyes")
+    for each in (story, story, story, other, other):
+        EntryFactory(story=each, authors=[author])
+    before = {s.pk: version(s) for s in (story, other)}
+    author.name = "Dana Reyes-Whitman"
+    author.save()
+    assert {s.pk: version(s) for s in (story, other)} == {
+        pk: number + 1 for pk, number in before.items()
+    }
+    assert all("Dana Reyes-Whitman" in e.html for e in Entry.objects.all())
+
+
+def test_rendering_every_entry_again_is_one_reload_per_story(story):
+    other = StoryFactory()
+    for each in (story, story, other):
+        EntryFactory(story=each)
+    Entry.objects.update(html="stale")
+    before = {s.pk: version(s) for s in (story, other)}
+    call_command("render_entries", stdout=None)
+    assert {s.pk: version(s) for s in (story, other)} == {
+        pk: number + 1 for pk, number in before.items()
+    }
+    assert story.changes.last().kinds == ["reload"]
+    assert not Entry.objects.filter(html="stale").exists()
+
+
+def test_loading_the_demo_is_one_change(db):
+    call_command("load_demo", stdout=None)
+    story = Story.objects.get()
+    assert steps(story)[-1][1] == ["reload"]
+    before = version(story)
+    call_command("load_demo", "--reset", stdout=None)
+    assert version(story) == before + 1
+
+
+def test_deleting_entries_in_bulk_is_one_change(story):
+    entries = [EntryFactory(story=story) for _ in range(3)]
+    before = version(story)
+    with transaction.atomic(), changes.batch():
+        Entry.objects.filter(story=story).delete()
+    assert steps(story)[-1] == (before + 1, ["entry_removed"], sorted(e.pk for e in entries))
+
+
+def test_deleting_a_story_forgets_its_version(story, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    assert cache.get(changes.version_key(story.slug)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        story.delete()
+    assert cache.get(changes.version_key(story.slug)) is None
