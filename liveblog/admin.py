@@ -8,9 +8,9 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import changes, services
+from .dates import ap_datetime
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
-from .templatetags.liveblog import ap_date, ap_time
 
 
 def is_editor(user):
@@ -199,8 +199,7 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
     @admin.display(description="time", ordering="published_at")
     def shown_at(self, entry):
-        tz = entry.story.tzinfo
-        return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
+        return ap_datetime(entry.published_at, entry.story.tzinfo)
 
     @admin.display(description="state", ordering="status")
     def state(self, entry):

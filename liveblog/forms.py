@@ -2,9 +2,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from .dates import ap_time
 from .images import clean_image
 from .models import Entry, Person, Story
-from .templatetags.liveblog import ap_time
 from .text import render_markdown
 
 # The largest id a bigint column holds.

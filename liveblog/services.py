@@ -4,13 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import changes
+from .dates import ap_datetime
 from .models import AuditEvent, Entry, Story
-from .templatetags.liveblog import ap_date, ap_time
-
-
-def _when(entry):
-    tz = entry.story.tzinfo
-    return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
 
 
 def entry_audit(*, entry, user, old=None):
@@ -34,7 +29,7 @@ def entry_audit(*, entry, user, old=None):
         return None
     detail = f"“{entry.headline}”"
     if action == AuditEvent.Action.SCHEDULED:
-        detail += f" for {_when(entry)}"
+        detail += f" for {ap_datetime(entry.published_at, entry.story.tzinfo)}"
     return AuditEvent.objects.create(
         story=entry.story, entry=entry, user=user, action=action, detail=detail
     )

@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .templatetags.liveblog import split_paragraphs
+from .text import split_paragraphs
 
 # Inside <script>, "</script>" or "<!--" in a string would end or confuse the element:
 # JSON allows any character as a \u escape, so these three never appear literally.

@@ -18,6 +18,8 @@ MARKDOWN = MarkdownIt("zero", {"html": False}).enable(
     ["emphasis", "link", "autolink", "list", "blockquote", "escape", "newline"]
 )
 
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
@@ -55,3 +57,8 @@ def to_text(body_html):
     """Plain text of rendered HTML, paragraphs separated by blank lines."""
     text = strip_tags(body_html.replace("</p>", "</p>\n\n").replace("</li>", "</li>\n"))
     return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
+
+
+def split_paragraphs(text):
+    """Plain text split at blank lines, each paragraph stripped."""
+    return [p.strip() for p in PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]

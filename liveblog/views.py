@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .changes import cached_version, remember_version
+from .dates import ap_date
 from .models import Entry, KeyPoint, Person, Story, StoryChange
 from .pagination import BadCursor, decode_cursor, public_page
 from .structured_data import live_blog_posting, summary
-from .templatetags.liveblog import ap_date
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")

@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from liveblog.templatetags.liveblog import paragraphs
 from liveblog.text import render_markdown, sanitize, to_text, with_dateline
 
 XSS = [
@@ -93,3 +94,15 @@ def test_a_dateline_is_escaped():
 
 def test_plain_text_keeps_paragraphs():
     assert to_text(render_markdown("One **a** & B\n\nTwo")) == "One a & B\n\nTwo"
+
+
+def test_paragraphs_split_at_blank_lines():
+    assert paragraphs("First.\r\n\r\nSecond.\n \nThird.") == (
+        "<p>First.</p><p>Second.</p><p>Third.</p>"
+    )
+
+
+def test_paragraphs_escape_what_was_typed():
+    html = paragraphs("<script>alert(1)</script>")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html

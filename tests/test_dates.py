@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from liveblog.templatetags.liveblog import ap_date, ap_time, paragraphs
+from liveblog.dates import ap_date, ap_datetime, ap_time
 
 EASTERN = "America/New_York"
 
@@ -47,13 +47,7 @@ def test_ap_date_abbreviates_months_ap_style():
     assert ap_date(datetime(2020, 3, 3, 16, 0, tzinfo=UTC), EASTERN) == "Tuesday, March 3, 2020"
 
 
-def test_paragraphs_open_with_the_dateline():
-    html = paragraphs("First.\n\nSecond.", "BAGHDAD")
-    assert html == '<p><span class="dateline">BAGHDAD —</span> First.</p><p>Second.</p>'
-
-
-def test_paragraphs_escape_what_was_typed():
-    html = paragraphs("<script>alert(1)</script>", "<b>X</b>")
-    assert "<script>" not in html
-    assert "&lt;script&gt;" in html
-    assert "&lt;b&gt;X&lt;/b&gt;" in html
+def test_ap_datetime_joins_date_and_time_in_the_zone():
+    moment = datetime(2020, 1, 7, 5, 0, tzinfo=UTC)
+    assert ap_datetime(moment, EASTERN) == "Tuesday, Jan. 7, 2020, 12:00 a.m."
+    assert ap_datetime(None, EASTERN) == ""
