@@ -96,7 +96,7 @@ def entries(request, slug):
 def entry_json(request, entry):
     return {
         "id": entry.pk,
-        "url": request.build_absolute_uri(entry.get_absolute_url()),
+        "url": request.build_absolute_uri(entry.permalink),
         "headline": entry.headline,
         "dateline": entry.dateline,
         "body": entry.body,

@@ -22,7 +22,7 @@ class EntryItems:
         return html
 
     def item_link(self, entry):
-        return entry.get_absolute_url()
+        return entry.permalink
 
     def item_pubdate(self, entry):
         return entry.published_at

@@ -77,7 +77,7 @@ def test_story_feed_is_read_by_a_feed_reader(client, seeded, kind):
     assert feed.feed.title == story.headline
     assert [e.title for e in feed.entries] == ["Newer", "Older"]
     first_older = feed.entries[1]
-    assert first_older.link == f"http://testserver{older.get_absolute_url()}"
+    assert first_older.link == f"http://testserver{older.permalink}"
     assert first_older.author == "Dana Reyes"
     assert "BAGHDAD —" in first_older.summary
     assert first_older.published_parsed[:5] == (2020, 1, 6, 21, 55)

@@ -131,7 +131,8 @@ def test_keypoint_must_link_an_entry_of_its_own_story():
 def test_get_absolute_urls():
     entry = EntryFactory(story=StoryFactory(slug="iran"))
     assert entry.story.get_absolute_url() == "/stories/iran/"
-    assert entry.get_absolute_url() == f"/stories/iran/entries/{entry.pk}/#entry-{entry.pk}"
+    assert entry.get_absolute_url() == f"/stories/iran/entries/{entry.pk}/"
+    assert entry.permalink == f"/stories/iran/entries/{entry.pk}/#entry-{entry.pk}"
     assert PersonFactory(slug="mark-esper").get_absolute_url() == "/people/mark-esper/"
 
 

@@ -4,7 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 
 from ..images import check_image
@@ -36,23 +36,22 @@ class Revisioned(models.Model):
     class Meta:
         abstract = True
 
-    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
-        values = [
-            (field, model, F("revision") + 1 if field.attname == "revision" else value)
-            for field, model, value in values
-        ]
-        if self.expected_revision is not None:
-            base_qs = base_qs.filter(revision=self.expected_revision)
-        updated = super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
-        conflict = not updated and self.expected_revision is not None
-        if conflict and type(self)._base_manager.filter(pk=pk_val).exists():
-            raise EditConflict(f"{self._meta.model_name} {pk_val}: not at {self.expected_revision}")
-        if updated:
-            self.revision = (
-                type(self)._base_manager.filter(pk=pk_val).values_list("revision", flat=True).get()
-            )
-            self.expected_revision = None
-        return updated
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        rows = type(self)._base_manager.filter(pk=self.pk)
+        expected = self.expected_revision
+        with transaction.atomic():
+            # Advance the revision before saving, in an UPDATE that checks the one the
+            # form was opened at: its row lock holds until the transaction ends, so no
+            # other save can come in between the check and this save.
+            claim = rows if expected is None else rows.filter(revision=expected)
+            if claim.update(revision=F("revision") + 1):
+                self.revision = rows.values_list("revision", flat=True).get()
+            elif expected is not None and rows.exists():
+                raise EditConflict(f"{self._meta.model_name} {self.pk}: not at {expected}")
+            super().save(*args, **kwargs)
+        self.expected_revision = None
 
 
 def default_time_zone():

@@ -155,7 +155,8 @@ class Entry(Revisioned):
                 )
 
     def get_absolute_url(self):
-        return reverse("liveblog:entry", args=[self.story.slug, self.pk]) + f"#{self.anchor}"
+        """The entry's own page: the story from this entry down."""
+        return reverse("liveblog:entry", args=[self.story.slug, self.pk])
 
     def clean(self):
         if self.published_at and not 1900 <= self.published_at.year <= 2999:
@@ -210,6 +211,11 @@ class Entry(Revisioned):
     @property
     def anchor(self):
         return f"entry-{self.pk}"
+
+    @property
+    def permalink(self):
+        """The link readers copy and share: the entry's page, scrolled to the entry."""
+        return f"{self.get_absolute_url()}#{self.anchor}"
 
     @property
     def cursor(self):
