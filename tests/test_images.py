@@ -140,7 +140,7 @@ def test_a_small_photo_is_not_scaled_up(story):
     entry = EntryFactory.build(story=story, photo_alt="A small photo")
     entry.photo = clean_image(upload("small.png", image_bytes("PNG", size=(300, 200))))
     entry.save()
-    assert {r.pixel_width for r in Rendition.objects.all()} == {300}
+    assert {r.width for r in Rendition.objects.all()} == {300}
     assert "300w" in Entry.objects.get(pk=entry.pk).html
 
 

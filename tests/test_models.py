@@ -101,10 +101,12 @@ def test_entry_with_a_future_time_is_scheduled_and_not_public():
 
 
 def test_entry_accepts_an_earlier_time():
-    entry = EntryFactory.build(
-        story=StoryFactory(), published_at=timezone.now() - timedelta(hours=3)
-    )
+    earlier = timezone.now() - timedelta(hours=3)
+    entry = EntryFactory.build(story=StoryFactory(), published_at=earlier)
     entry.full_clean()
+    entry.save()
+    assert list(Entry.objects.public()) == [entry]
+    assert not entry.is_scheduled
 
 
 def test_public_entries_exclude_draft_stories():
@@ -148,6 +150,8 @@ def test_a_draft_story_may_change_its_address():
     story = StoryFactory(status=Story.Status.DRAFT, slug="iran")
     story.slug = "iran-renamed"
     story.full_clean()
+    story.save()
+    assert Story.objects.get(pk=story.pk).get_absolute_url() == "/stories/iran-renamed/"
 
 
 def test_entry_day_is_the_story_day_not_the_server_day():

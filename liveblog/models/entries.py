@@ -187,15 +187,15 @@ class Entry(Revisioned):
 
         def srcset(image_format):
             # A small photo is never scaled up: its renditions may share a width.
-            widths = {r.pixel_width: r.file.url for r in renditions if r.format == image_format}
+            widths = {r.width: r.file.url for r in renditions if r.format == image_format}
             return ", ".join(f"{url} {width}w" for width, url in sorted(widths.items()))
 
-        largest = max((r for r in renditions if r.format != "WEBP"), key=lambda r: r.pixel_width)
+        largest = max((r for r in renditions if r.format != "WEBP"), key=lambda r: r.width)
         return {
             "webp": srcset("WEBP"),
             "fallback": srcset(largest.format),
             "src": largest.file.url,
-            "width": largest.pixel_width,
+            "width": largest.width,
             "height": largest.height,
         }
 
@@ -240,23 +240,24 @@ class Rendition(models.Model):
     """A stored image scaled to one width in one format, made once and reused."""
 
     source = models.CharField(max_length=255, db_index=True)
-    width = models.PositiveIntegerField()
+    # The width asked for; a smaller photo is never scaled up, so ``width`` may be less.
+    max_width = models.PositiveIntegerField()
     format = models.CharField(max_length=10)
     file = models.ImageField(
-        upload_to="renditions/%Y/%m/", width_field="pixel_width", height_field="height"
+        upload_to="renditions/%Y/%m/", width_field="width", height_field="height"
     )
-    pixel_width = models.PositiveIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "width", "format"], name="one_rendition_per_size"
+                fields=["source", "max_width", "format"], name="one_rendition_per_size"
             )
         ]
 
     def __str__(self):
-        return f"{self.source} {self.width}w {self.format}"
+        return f"{self.source} {self.max_width}w {self.format}"
 
     @classmethod
     def for_file(cls, image_file):
@@ -268,7 +269,7 @@ class Rendition(models.Model):
         for width in RENDITION_WIDTHS:
             for fmt in ("WEBP", image_format):
                 existing = cls.objects.filter(
-                    source=image_file.name, width=width, format=fmt
+                    source=image_file.name, max_width=width, format=fmt
                 ).first()
                 if existing is None:
                     made = make_rendition(image_file, width, fmt)
@@ -279,7 +280,7 @@ class Rendition(models.Model):
                     name = f"{stem}-{width}.{fmt.lower()}"
                     existing, _ = cls.objects.get_or_create(
                         source=image_file.name,
-                        width=width,
+                        max_width=width,
                         format=fmt,
                         defaults={"file": ContentFile(content, name=name)},
                     )
