@@ -147,6 +147,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes write (gunicorn's workers, manage.py commands): readers never
+    # wait for a writer (WAL), and a write transaction takes the lock when it begins,
+    # so a busy database makes it wait up to `timeout` seconds instead of failing with
+    # "database is locked" halfway through. Options in DATABASE_URL (?timeout=5) win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):
