@@ -2,7 +2,9 @@
 
 Everything a deployment changes comes from environment variables, read through the
 small helpers below that refuse bad values instead of guessing. The defaults are for a
-developer's laptop: SQLite in the checkout, local-memory cache, DEBUG on.
+developer's laptop: SQLite in the checkout, a file cache in var/, DEBUG on. They are
+safe with several processes on this machine (gunicorn's workers, manage.py commands);
+several machines need PostgreSQL and Redis.
 """
 
 import os
@@ -147,6 +149,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes write (gunicorn's workers, manage.py commands): readers never
+    # wait for a writer (WAL), and a write transaction takes the lock when it begins,
+    # so a busy database makes it wait up to `timeout` seconds instead of failing with
+    # "database is locked" halfway through. Options in DATABASE_URL (?timeout=5) win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):
@@ -162,7 +175,22 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files on this machine's disk, shared by every process: the version a save
+    # publishes from `manage.py shell`, a command or one gunicorn worker is what every
+    # worker reads next. A local-memory cache would be private to each process, which
+    # would serve its own stale version and first page for hours. So there is no
+    # single-process option: even beside `runserver`, `manage.py shell` or
+    # `render_entries` is another process.
+    # Entries are compressed first pages and version numbers. MAX_ENTRIES bounds the
+    # directory (every write counts its files); past it a third are dropped at random,
+    # which costs a render or a database read, never a stale answer.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var/cache").resolve()),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -33,8 +33,31 @@ def story(db):
     return StoryFactory()
 
 
+FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory):
+    """Keep the suite out of the developer's var/cache: a server running from the
+    checkout would read the tests' story versions, and the tests its. Redis
+    (REDIS_URL) is left as configured: CI gives the suite a database of its own."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    default = settings.CACHES["default"]
+    if default["BACKEND"] != FILE_CACHE:
+        yield
+        return
+    location = str(tmp_path_factory.mktemp("cache"))
+    caches = {**settings.CACHES, "default": {**default, "LOCATION": location}}
+    # The same directory for the manage.py commands that tests run in subprocesses.
+    with pytest.MonkeyPatch.context() as env, override_settings(CACHES=caches):
+        env.setenv("CACHE_DIR", location)
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_private_cache_dir):
     from django.core.cache import cache
 
     cache.clear()
