@@ -9,6 +9,7 @@ from .base import (
 )
 from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person
+from .purges import Purge
 from .stories import AuditEvent, KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "KeyPoint",
     "KeyPointQuerySet",
     "Person",
+    "Purge",
     "Rendition",
     "Revisioned",
     "Story",

@@ -183,7 +183,7 @@ class Story(Revisioned):
             cache.set(version_cache_key(row["slug"]), row["version"], timeout=timeout)
         else:
             cache.delete(version_cache_key(row["slug"]))
-        purge.purge(purge.story_key(row["slug"]), purge.LISTS_KEY)
+        purge.queue(purge.story_key(row["slug"]), purge.LISTS_KEY)
 
     def changes_since(self, version, *, until):
         """What changed after ``version`` up to ``until``: the entry ids touched, and
