@@ -21,3 +21,10 @@ max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    # Each worker sends the purges queued by any process (see liveblog/purge.py).
+    from liveblog import purge
+
+    purge.start_worker()

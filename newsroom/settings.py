@@ -261,9 +261,17 @@ CONTENT_SECURITY_POLICY = {
 
 # Caches in front (a CDN, Varnish) are told to forget a story when it changes: a
 # request with LIVEBLOG_PURGE_METHOD to this URL, carrying the story's surrogate key,
-# after the change commits. Empty: no purge (caches expire answers by themselves).
+# queued when the change commits and sent by a worker (see liveblog/purge.py). Empty: no
+# purge (caches expire answers by themselves).
 LIVEBLOG_PURGE_URL = os.environ.get("LIVEBLOG_PURGE_URL", "")
 LIVEBLOG_PURGE_METHOD = os.environ.get("LIVEBLOG_PURGE_METHOD", "PURGE")
+# Seconds to wait for the purge endpoint's answer before trying again later.
+LIVEBLOG_PURGE_TIMEOUT = envint("LIVEBLOG_PURGE_TIMEOUT", 2)
+# Keys that may wait at once; past it new keys are dropped (logged) and expire by themselves.
+LIVEBLOG_PURGE_QUEUE_LIMIT = envint("LIVEBLOG_PURGE_QUEUE_LIMIT", 1000)
+# Each app process sends purges from a thread of its own; turn off when
+# `manage.py send_purges` runs as a service instead.
+LIVEBLOG_PURGE_IN_PROCESS = envbool("LIVEBLOG_PURGE_IN_PROCESS", True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

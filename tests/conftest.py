@@ -85,3 +85,10 @@ def clock(monkeypatch):
     fake = Clock(timezone.now())
     monkeypatch.setattr(timezone, "now", fake)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _no_purge_thread(settings):
+    # A thread of its own would send purges from outside the test's transaction; tests
+    # call purge.send_due() instead (and turn it on to test the thread itself).
+    settings.LIVEBLOG_PURGE_IN_PROCESS = False

@@ -4,16 +4,19 @@ readers only once its transaction commits."""
 import uuid
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
-from liveblog import changes
-from liveblog.models import Entry, KeyPoint, Story, StoryChange
+from liveblog import changes, purge
+from liveblog.models import Entry, KeyPoint, Purge, Story, StoryChange
+from liveblog.roles import EDITORS
 
 from .admin_posts import change_url, story_post
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+from .test_purges import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +188,7 @@ def test_rendering_every_entry_again_is_one_reload_per_story(story):
 def test_loading_the_demo_is_one_change(db):
     call_command("load_demo", stdout=None)
     story = Story.objects.get()
-    assert steps(story)[-1][1] == ["reload"]
+    assert steps(story) == [(1, ["reload"], [])]
     before = version(story)
     call_command("load_demo", "--reset", stdout=None)
     assert version(story) == before + 1
@@ -206,3 +209,87 @@ def test_deleting_a_story_forgets_its_version(story, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         story.delete()
     assert cache.get(changes.version_key(story.slug)) is None
+
+
+def rename_a_person(stories, client):
+    author = PersonFactory(name="Dana Reyes")
+    for story in stories:
+        EntryFactory(story=story, authors=[author])
+        EntryFactory(story=story, authors=[author])
+
+    def rename():
+        author.name = "Dana Reyes-Whitman"
+        author.save()
+
+    return rename
+
+
+def publish_in_the_admin(stories, client):
+    editor = Group.objects.get(name=EDITORS).user_set.get()
+    drafts = [EntryFactory(story=s, status=Entry.Status.DRAFT) for s in stories for _ in "ab"]
+    client.force_login(editor)
+    return lambda: client.post(
+        reverse("admin:liveblog_entry_changelist"),
+        {"action": "publish_selected", "_selected_action": [e.pk for e in drafts]},
+    )
+
+
+def reorder_key_points(stories, client):
+    editor = Group.objects.get(name=EDITORS).user_set.get()
+    KeyPointFactory(story=stories[0], position=1)
+    last = KeyPointFactory(story=stories[0], position=2)
+    client.force_login(editor)
+    url = reverse("liveblog:desk_key_point", args=[stories[0].slug, last.pk])
+    return lambda: client.post(url, {"action": "up"})
+
+
+def render_every_entry(stories, client):
+    for story in stories:
+        EntryFactory(story=story)
+    return lambda: call_command("render_entries", stdout=None)
+
+
+@pytest.mark.parametrize(
+    ("operation", "stories_touched"),
+    [
+        (rename_a_person, 2),
+        (publish_in_the_admin, 2),
+        (reorder_key_points, 1),
+        (render_every_entry, 2),
+    ],
+)
+def test_a_bulk_operation_is_one_version_and_one_purge_per_story(
+    settings, client, editor, operation, stories_touched, django_capture_on_commit_callbacks
+):
+    endpoint = Endpoint()
+    settings.LIVEBLOG_PURGE_URL = endpoint.url
+    try:
+        stories = [StoryFactory(), StoryFactory()]
+        run = operation(stories, client)
+        before = {s.pk: version(s) for s in stories}
+        Purge.objects.all().delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            run()
+        purge.send_due()
+    finally:
+        endpoint.close()
+    touched = stories[:stories_touched]
+    assert {s.pk: version(s) - before[s.pk] for s in touched} == dict.fromkeys(
+        [s.pk for s in touched], 1
+    )
+    assert sorted(endpoint.purged) == sorted(
+        [purge.LISTS_KEY, *(purge.story_key(s.slug) for s in touched)]
+    )
+
+
+def test_loading_the_demo_is_one_purge(settings, django_capture_on_commit_callbacks):
+    endpoint = Endpoint()
+    settings.LIVEBLOG_PURGE_URL = endpoint.url
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("load_demo", stdout=None)
+        purge.send_due()
+    finally:
+        endpoint.close()
+    story = Story.objects.get()
+    assert sorted(endpoint.purged) == sorted([purge.LISTS_KEY, purge.story_key(story.slug)])

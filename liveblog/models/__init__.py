@@ -7,6 +7,7 @@ from .base import (
 )
 from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person
+from .purges import Purge
 from .stories import AuditEvent, KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "KeyPoint",
     "KeyPointQuerySet",
     "Person",
+    "Purge",
     "Rendition",
     "Revisioned",
     "Story",

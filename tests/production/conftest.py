@@ -197,7 +197,8 @@ def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def purge_the_proxy(settings, stack):
-    # Changes the tests make through the ORM purge the proxy, as the app's own do.
+    # Changes the tests make through the ORM queue purges of the proxy, as the app's own
+    # do; a test that needs them sent calls purge.send_due().
     settings.LIVEBLOG_PURGE_URL = f"{stack.proxy}/"
     # Sessions made here must be valid there: they are signed with the secret key.
     settings.SECRET_KEY = PRODUCTION_SECRET

@@ -37,14 +37,14 @@ class Command(BaseCommand):
         self.create_logins()
 
     def load_story(self):
-        call_command("loaddata", "demo_story", verbosity=0)
-        # loaddata writes raw rows: the fixture's version would rewind the story's, so
-        # continue from its change log, then render and announce what was loaded.
-        story = Story.objects.get(slug=DEMO_STORY)
-        last = story.changes.aggregate(last=Max("version"))["last"] or 0
-        Story.objects.filter(pk=story.pk).update(version=last)
-        # Everything loaded reaches open pages as one change.
+        # Everything loaded, bylines included, reaches open pages as one change.
         with changes.batch():
+            call_command("loaddata", "demo_story", verbosity=0)
+            # loaddata writes raw rows: the fixture's version would rewind the story's,
+            # so continue from its change log, then render what was loaded.
+            story = Story.objects.get(slug=DEMO_STORY)
+            last = story.changes.aggregate(last=Max("version"))["last"] or 0
+            Story.objects.filter(pk=story.pk).update(version=last)
             for entry in story.entries.all():
                 entry.save()  # renders its Markdown and HTML
             changes.announce(story.pk, StoryChange.Kind.RELOAD)
