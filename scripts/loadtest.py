@@ -9,7 +9,8 @@ page script does; reporters post through the desk at --origin. Runs for --second
 lets readers catch up, and stops by itself. Loopback addresses only.
 
 Prints a JSON report: requests served, errors (each with its time), p50/p99 latency,
-and whether every posted entry reached every reader exactly once.
+whether every posted entry reached every reader exactly once, and how long entries took
+to reach readers (p50 and max, from the moment the desk was sent the post).
 """
 
 import argparse
@@ -33,6 +34,7 @@ class Reader:
         self.number = number
         self.version = None
         self.deliveries = {}  # entry id -> how many answers brought it as new or changed
+        self.first_seen = {}  # entry id -> when an answer first brought it
 
 
 class Run:
@@ -42,6 +44,7 @@ class Run:
         self.errors = []
         self.requests = 0
         self.posted = []  # entry headlines the desk accepted
+        self.sent_at = {}  # headline -> when the post the desk accepted was sent
         self.attempts = 0
 
     def now(self):
@@ -65,8 +68,10 @@ async def poll(client, args, run, reader, stop):
             run.record(started, ok, f"reader {reader.number}: {response.status_code}")
             if ok:
                 payload = response.json()
+                arrived = time.monotonic()
                 for entry in payload["entries"]:
                     reader.deliveries[entry["id"]] = reader.deliveries.get(entry["id"], 0) + 1
+                    reader.first_seen.setdefault(entry["id"], arrived)
                 reader.version = payload["version"]
                 interval = payload["poll_interval"]
             else:
@@ -104,6 +109,7 @@ async def report(client, args, run, number, stop):
             try:
                 desk = await client.get(f"{args.origin}/desk/{args.story}/")
                 token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', desk.text).group(1)
+                sent = time.monotonic()
                 response = await client.post(
                     f"{args.origin}/desk/{args.story}/",
                     data={
@@ -121,6 +127,7 @@ async def report(client, args, run, number, stop):
             run.record(started, ok, f"reporter {number}: post failed")
             if ok:
                 run.posted.append(headline)
+                run.sent_at[headline] = sent
                 break
             await asyncio.sleep(1)
         await asyncio.sleep(args.post_every)
@@ -163,7 +170,14 @@ async def main(args):
         for reporter_client in reporter_clients:
             await reporter_client.aclose()
 
-    posted_ids = {e["id"] for e in entries if e["headline"] in set(run.posted)}
+    posted = [e for e in entries if e["headline"] in set(run.posted)]
+    posted_ids = {e["id"] for e in posted}
+    delays = sorted(
+        r.first_seen[e["id"]] - run.sent_at[e["headline"]]
+        for r in readers
+        for e in posted
+        if e["id"] in r.first_seen
+    ) or [0.0]
     missing_detail = [
         {
             "reader": r.number,
@@ -189,6 +203,8 @@ async def main(args):
         "posted_found": len(posted_ids),
         "deliveries_missing": missing,
         "deliveries_duplicated": twice,
+        "delay_p50_s": round(statistics.median(delays), 2),
+        "delay_max_s": round(delays[-1], 2),
         "missing_detail": missing_detail[:10],
         "final_version": final,
         "every_entry_reached_every_reader_once": missing == 0

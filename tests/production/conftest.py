@@ -1,5 +1,6 @@
 """The app as a newsroom deploys it, started on loopback for these tests: gunicorn
-(several workers) on PostgreSQL and Redis, behind Varnish from Debian's packages.
+(several workers) on PostgreSQL and Redis, behind Varnish from Debian's packages; and
+two such app servers behind one Varnish that balances between them.
 
 Run with `make test-production` (it sets DATABASE_URL to the machine's PostgreSQL and
 REDIS_URL to a Redis of the tests' own, on port 6390, that they stop and start).
@@ -12,6 +13,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -107,22 +109,43 @@ def redis_server():
     redis.stop()
 
 
-class Stack:
-    def __init__(self, app_port, proxy_port, log):
-        self.app = f"http://127.0.0.1:{app_port}"
-        self.proxy = f"http://127.0.0.1:{proxy_port}"
-        self.log = log
+class AppServer:
+    """One gunicorn on its own port, as each machine of a deployment runs it."""
 
-    def origin_hits(self, path):
-        """How many requests for ``path`` reached gunicorn."""
-        needle = f'"GET {path} '
+    def __init__(self, tmp, name, port, proxy_port, workers):
+        self.name = name
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tmp / f"{name}-access.log"
+        self.output = tmp / f"{name}.out"
+        self.env = app_environment(tmp, port, proxy_port, workers, self.log)
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.output, "a"),  # noqa: SIM115 - open while it runs
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self):
+        """SIGTERM, as a deployment stops a server: gunicorn finishes what it serves."""
+        if self.process:
+            self.process.terminate()
+            self.process.wait(30)
+            self.process = None
+
+    def requests_for(self, prefix):
+        """How many requests for paths starting with ``prefix`` this server answered."""
+        needle = f'"GET {prefix}'
+        if not self.log.exists():
+            return 0
         return sum(needle in line for line in self.log.read_text().splitlines())
 
 
-@pytest.fixture(scope="session")
-def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("stack")
-    app_port, proxy_port = free_port(), free_port()
+def app_environment(tmp, port, proxy_port, workers, access_log):
     database = connections["default"].settings_dict
     env = {
         **os.environ,
@@ -140,31 +163,45 @@ def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
         "LIVEBLOG_UPDATES_MAX_AGE": "4",
         "LIVEBLOG_PAGE_MAX_AGE": "4",
         "LIVEBLOG_PURGE_URL": f"http://127.0.0.1:{proxy_port}/",
-        "PORT": str(app_port),
-        "BIND": f"127.0.0.1:{app_port}",
-        "WEB_CONCURRENCY": "3",
+        "PORT": str(port),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
         "GUNICORN_THREADS": "4",
-        "GUNICORN_ACCESS_LOG": str(tmp / "access.log"),
+        "GUNICORN_ACCESS_LOG": str(access_log),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def collectstatic(env):
     subprocess.run(
         [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
         env=env,
         check=True,
     )
-    app = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "newsroom.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=open(tmp / "gunicorn.out", "w"),  # noqa: SIM115 - open while it runs
-        stderr=subprocess.STDOUT,
+
+
+def varnish_config(ports):
+    """deploy/varnish.vcl filled in as its header says: one app-server block per port."""
+    text = (ROOT / "deploy/varnish.vcl").read_text()
+    begin = text.index("# BEGIN app servers\n") + len("# BEGIN app servers\n")
+    end = text.index("# END app servers")
+    block = text[begin:end]
+    blocks = "".join(
+        block.replace("app1", f"app{number}").replace("BACKEND_PORT", str(port))
+        for number, port in enumerate(ports, start=1)
     )
+    return text[:begin] + blocks + text[end:]
+
+
+@contextmanager
+def varnish(tmp, proxy_port, app_ports):
     # varnishd reads its files as its own unprivileged user: not under pytest's 0700 tmp.
     varnish_dir = Path(tempfile.mkdtemp(prefix="newsroom-varnish-"))
     varnish_dir.chmod(0o755)
     vcl = varnish_dir / "varnish.vcl"
-    vcl.write_text((ROOT / "deploy/varnish.vcl").read_text().replace("BACKEND_PORT", str(app_port)))
+    vcl.write_text(varnish_config(app_ports))
     proxy = subprocess.Popen(
         [
             require("varnishd"),
@@ -184,22 +221,96 @@ def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(f"http://127.0.0.1:{app_port}/healthz")
-        wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
-        yield Stack(app_port, proxy_port, tmp / "access.log")
+        yield f"http://127.0.0.1:{proxy_port}"
     finally:
         proxy.terminate()
-        app.terminate()
         proxy.wait(10)
-        app.wait(20)
         shutil.rmtree(varnish_dir, ignore_errors=True)
+
+
+class Stack:
+    def __init__(self, server, proxy):
+        self.server = server
+        self.app = server.url
+        self.proxy = proxy
+
+    def origin_hits(self, path):
+        """How many requests for ``path`` reached gunicorn."""
+        return self.server.requests_for(f"{path} ")
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
+    """One gunicorn with 3 workers behind Varnish."""
+    tmp = tmp_path_factory.mktemp("stack")
+    proxy_port = free_port()
+    server = AppServer(tmp, "app", free_port(), proxy_port, workers=3)
+    collectstatic(server.env)
+    server.start()
+    try:
+        with varnish(tmp, proxy_port, [server.port]) as proxy:
+            wait_for(f"{server.url}/healthz")
+            wait_for(f"{proxy}/healthz")
+            yield Stack(server, proxy)
+    finally:
+        server.stop()
+
+
+class Balanced:
+    """App servers and the Varnish that balances between them."""
+
+    def __init__(self, servers, proxy, varnish_name):
+        self.servers = servers
+        self.proxy = proxy
+        self.varnish_name = varnish_name
+
+    def varnish_counter(self, name):
+        """One of Varnish's counters, as varnishstat shows it (MAIN.fetch_failed)."""
+        output = self._varnish("varnishstat", "-1", "-f", name)
+        return int(output.split()[1]) if output.strip() else 0
+
+    def set_health(self, backend, health):
+        """Override a backend's probe (healthy, sick) or go back to it (auto)."""
+        self._varnish("varnishadm", "backend.set_health", backend, health)
+
+    def _varnish(self, program, *args):
+        command = [require(program), "-n", str(self.varnish_name), *args]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def two_servers(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
+    """Two gunicorns (2 workers each) on their own ports, as two machines would run them,
+    sharing PostgreSQL and Redis, behind one Varnish that balances between them."""
+    tmp = tmp_path_factory.mktemp("two-servers")
+    proxy_port = free_port()
+    servers = [
+        AppServer(tmp, f"app{number}", free_port(), proxy_port, workers=2) for number in (1, 2)
+    ]
+    # Machines each run collectstatic; here they share a disk, and media as on a shared volume.
+    collectstatic(servers[0].env)
+    try:
+        for server in servers:
+            server.start()
+        with varnish(tmp, proxy_port, [s.port for s in servers]) as proxy:
+            for server in servers:
+                wait_for(f"{server.url}/healthz")
+            wait_for(f"{proxy}/healthz")
+            yield Balanced(servers, proxy, tmp / "varnish")
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def purge_through(settings, proxy):
+    # Changes the tests make through the ORM queue purges of the proxy, as the app's own
+    # do; the app servers' workers send them, or a test calls purge.send_due().
+    settings.LIVEBLOG_PURGE_URL = f"{proxy}/"
+    # Sessions made here must be valid there: they are signed with the secret key.
+    settings.SECRET_KEY = PRODUCTION_SECRET
+    assert django_settings.CACHES["default"]["BACKEND"] == "liveblog.cache.ResilientRedisCache"
 
 
 @pytest.fixture(autouse=True)
 def purge_the_proxy(settings, stack):
-    # Changes the tests make through the ORM queue purges of the proxy, as the app's own
-    # do; a test that needs them sent calls purge.send_due().
-    settings.LIVEBLOG_PURGE_URL = f"{stack.proxy}/"
-    # Sessions made here must be valid there: they are signed with the secret key.
-    settings.SECRET_KEY = PRODUCTION_SECRET
-    assert django_settings.CACHES["default"]["BACKEND"] == "liveblog.cache.ResilientRedisCache"
+    purge_through(settings, stack.proxy)

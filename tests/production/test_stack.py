@@ -149,6 +149,9 @@ def test_with_redis_stopped_pages_and_updates_are_served_and_it_recovers(stack, 
         assert status == 200 and "Served from the database" in body
         assert get(f"{stack.app}/stories/{story.slug}/updates/0/")[0] == 200
         assert get(f"{stack.app}/healthz")[0] == 503
+        # The proxy's probe has asked a few times by now: it still sends readers on.
+        time.sleep(3)
+        assert get(f"{stack.proxy}/stories/{story.slug}/updates/0/")[0] == 200
     finally:
         redis_server.start()
     wait_for(f"{stack.app}/healthz", 200, timeout=15)
