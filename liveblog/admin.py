@@ -10,11 +10,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import changes, services
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
+from .permissions import can_edit_entry, is_editor
 from .templatetags.liveblog import ap_date, ap_time
-
-
-def is_editor(user):
-    return user.has_perm("liveblog.change_any_entry")
 
 
 class OneChangePerStoryAdmin(SimpleHistoryAdmin):
@@ -219,7 +216,7 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        form.may_unpublish = is_editor(request.user)
+        form.user = request.user  # a class made for this request: see EntryAdminForm.user
         return form
 
     def get_readonly_fields(self, request, obj=None):
@@ -235,11 +232,11 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        return allowed and self._may_edit(request, obj)
+        return allowed and (obj is None or can_edit_entry(request.user, obj))
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and self._may_edit(request, obj)
+        return allowed and (obj is None or can_edit_entry(request.user, obj))
 
     def get_actions(self, request):
         # Bulk actions check no object permission, so only editors get them.
@@ -307,11 +304,6 @@ class EntryAdmin(NoLostUpdatesAdmin):
         story = self._story_for(request, object_id)
         with timezone.override(story.tzinfo if story else None):
             return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _may_edit(self, request, obj):
-        if obj is None or is_editor(request.user):
-            return True
-        return Entry.objects.editable_by(request.user).filter(pk=obj.pk).exists()
 
     def _story_for(self, request, object_id):
         if object_id:

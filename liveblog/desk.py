@@ -21,35 +21,26 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import changes, services
+from . import changes, permissions, services
 from .forms import DeskEntryForm
 from .models import Entry, KeyPoint, Story
 from .views import STREAM_FIELDS, with_day_headings
 
 
-def desk_story(request, slug):
-    """The story for a desk request, if this user may post to it."""
-    if not (request.user.is_staff and request.user.has_perm("liveblog.add_entry")):
+def get_story_for_desk(request, slug):
+    """The story whose desk ``slug`` names: 403 unless the user may post entries, 404
+    for a story that is missing or has ended (its desk is closed)."""
+    # Permission first: it does not depend on the story, and a login that may not post
+    # learns nothing about which stories exist.
+    if not permissions.can_post_entries(request.user):
         raise PermissionDenied
     return get_object_or_404(Story.objects.exclude(status=Story.Status.ENDED), slug=slug)
-
-
-def may_edit_key_points(user):
-    return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
-
-
-def key_points_story(request, slug):
-    """The story for a key-points request, if this user is an editor who may post to it."""
-    story = desk_story(request, slug)
-    if not may_edit_key_points(request.user):
-        raise PermissionDenied
-    return story
 
 
 @never_cache
 @login_required
 def desk(request, slug):
-    story = desk_story(request, slug)
+    story = get_story_for_desk(request, slug)
     with timezone.override(story.tzinfo):
         if request.method == "POST":
             return post_entry(request, story)
@@ -103,7 +94,7 @@ def render_preview(form):
 @require_POST
 def preview(request, slug):
     """The entry being written, rendered by the public partial (the desk's script asks)."""
-    story = desk_story(request, slug)
+    story = get_story_for_desk(request, slug)
     with timezone.override(story.tzinfo):
         data = request.POST.copy()
         data.setdefault("submission_id", str(uuid.uuid4()))
@@ -130,9 +121,8 @@ def render_desk(request, story, form, *, status=200, preview=None):
         .order_by("-last")
         .values_list("dateline", flat=True)[:8]
     )
-    editable = set(
-        Entry.objects.editable_by(request.user).filter(story=story).values_list("pk", flat=True)
-    )
+    editable = permissions.entries_editable_by(request.user, story.entries.all())
+    editable_ids = set(editable.values_list("pk", flat=True))
     context = {
         "story": story,
         "form": form,
@@ -140,12 +130,12 @@ def render_desk(request, story, form, *, status=200, preview=None):
         "entries": with_day_headings(list(public), story.tzinfo),
         "not_public": not_public,
         "datelines": list(datelines),
-        "editable": editable,
+        "editable": editable_ids,
         "key_points": story.key_points.order_by("position", "id"),
         "key_point_entries": set(
             story.key_points.exclude(entry=None).values_list("entry_id", flat=True)
         ),
-        "may_edit_key_points": may_edit_key_points(request.user),
+        "can_edit_key_points": permissions.can_edit_key_points(request.user),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
         "admin_entry_url": reverse("admin:liveblog_entry_changelist"),
     }
@@ -156,7 +146,9 @@ def render_desk(request, story, form, *, status=200, preview=None):
 @require_POST
 def pin_key_point(request, slug, pk):
     """One click: the entry's headline becomes the last key point, linked to it."""
-    story = key_points_story(request, slug)
+    story = get_story_for_desk(request, slug)
+    if not permissions.can_edit_key_points(request.user):
+        raise PermissionDenied
     entry = get_object_or_404(story.entries, pk=pk)
     if story.key_points.filter(entry=entry).exists():
         messages.info(request, f"Already a key point: “{entry.headline}”.")
@@ -171,7 +163,9 @@ def pin_key_point(request, slug, pk):
 @require_POST
 def move_key_point(request, slug, pk):
     """Move a key point up or down one place, or pin or unpin it."""
-    story = key_points_story(request, slug)
+    story = get_story_for_desk(request, slug)
+    if not permissions.can_edit_key_points(request.user):
+        raise PermissionDenied
     point = get_object_or_404(story.key_points, pk=pk)
     action = request.POST.get("action")
     if action not in ("up", "down", "pin", "unpin"):
