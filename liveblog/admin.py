@@ -281,13 +281,12 @@ class EntryAdmin(NoLostUpdatesAdmin):
         return initial
 
     def save_model(self, request, obj, form, change):
-        old = (
-            Entry.objects.filter(pk=obj.pk).values("status", "published_at").first()
-            if change
-            else None
-        )
         if not change:
-            obj.created_by = request.user
+            # Its bylines follow in save_related, with the form's other many-to-many
+            # fields, in the same batch (see OneChangePerStoryAdmin).
+            services.entry_create(entry=obj, user=request.user)
+            return
+        old = Entry.objects.filter(pk=obj.pk).values("status", "published_at").first()
         super().save_model(request, obj, form, change)
         services.entry_audit(entry=obj, user=request.user, old=old)
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import changes, permissions, services
+from . import permissions, services
 from .forms import DeskEntryForm
 from .models import Entry, KeyPoint, Story
 from .views import STREAM_FIELDS, with_day_headings
@@ -65,14 +65,10 @@ def post_entry(request, story):
         return redirect("liveblog:desk", story.slug)
     entry = form.save(commit=False)
     entry.story = story
-    entry.created_by = request.user
     entry.submission_id = submission_id
     entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
     try:
-        with changes.batch():  # the entry and its bylines: one change for readers
-            entry.save()
-            form.save_m2m()
-            services.entry_audit(entry=entry, user=request.user)
+        services.entry_create(entry=entry, user=request.user, authors=form.cleaned_data["authors"])
     except IntegrityError:
         # The same form sent twice at once: the unique token let only one through.
         messages.info(request, "That entry was already posted: it was not posted twice.")

@@ -13,6 +13,22 @@ def _when(entry):
     return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
 
 
+@changes.batch()
+def entry_create(*, entry, user, authors=None):
+    """Save the new ``entry`` as made by ``user``, with ``authors`` as its bylines, and
+    log it: one change for readers.
+
+    Without ``authors`` the bylines are the caller's to save, inside its own batch (the
+    admin saves them after this, with its form's other many-to-many fields).
+    """
+    entry.created_by = user
+    entry.save()
+    if authors is not None:
+        entry.authors.set(authors)
+    entry_audit(entry=entry, user=user)
+    return entry
+
+
 def entry_audit(*, entry, user, old=None):
     """Log a publish, unpublish, draft or schedule decision on ``entry``.
 
