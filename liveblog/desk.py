@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from . import permissions, services
 from .forms import DeskEntryForm
-from .models import Entry, KeyPoint, Story
+from .models import Entry, Story
 from .views import STREAM_FIELDS, with_day_headings
 
 
@@ -146,11 +146,9 @@ def pin_key_point(request, slug, pk):
     if not permissions.can_edit_key_points(request.user):
         raise PermissionDenied
     entry = get_object_or_404(story.entries, pk=pk)
-    if story.key_points.filter(entry=entry).exists():
+    if services.key_point_add(entry=entry, user=request.user) is None:
         messages.info(request, f"Already a key point: “{entry.headline}”.")
     else:
-        last = story.key_points.aggregate(last=Max("position"))["last"] or 0
-        KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
         messages.success(request, f"Pinned as a key point: “{entry.headline}”.")
     return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")
 
@@ -164,11 +162,14 @@ def move_key_point(request, slug, pk):
         raise PermissionDenied
     point = get_object_or_404(story.key_points, pk=pk)
     action = request.POST.get("action")
-    if action not in ("up", "down", "pin", "unpin"):
+    if action in ("up", "down"):
+        services.key_point_move(point=point, direction=action, user=request.user)
+    elif action in ("pin", "unpin"):
+        services.key_point_set_pinned(point=point, pinned=action == "pin", user=request.user)
+    else:
         return HttpResponse(
             "“action” must be up, down, pin or unpin.", status=400, content_type="text/plain"
         )
-    services.key_point_move(point=point, action=action)
     done = {"up": "Moved up", "down": "Moved down", "pin": "Pinned", "unpin": "Unpinned"}[action]
     messages.success(request, f"{done}: “{point.text[:80]}”.")
     return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")

@@ -1,10 +1,13 @@
-"""Workflows that span several models: publishing decisions and the editors' log."""
+"""Workflows that span several models: posting, publishing decisions, key points, and
+the editors' log each of them writes."""
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from . import changes
-from .models import AuditEvent, Entry, Story
+from .models import AuditEvent, Entry, KeyPoint, Story
 from .templatetags.liveblog import ap_date, ap_time
 
 
@@ -99,19 +102,55 @@ def story_pin_entry(*, story, entry, user):
 
 
 @changes.batch()
-def key_point_move(*, point, action):
-    """Move ``point`` one place up or down among its story's key points (renumbering
-    them 1, 2, 3 ...), or pin or unpin it: one change for readers."""
-    if action in ("pin", "unpin"):
-        point.pinned = action == "pin"
-        point.save()
-        return
+def key_point_add(*, entry, user):
+    """Make ``entry``'s headline the last key point of its story, linked to the entry,
+    and log it. Returns the key point, or None when the entry already is one."""
+    # The story's row lock makes two clicks at once wait for each other: one key point.
+    story = Story.objects.select_for_update().get(pk=entry.story_id)
+    if story.key_points.filter(entry=entry).exists():
+        return None
+    last = story.key_points.aggregate(last=Max("position"))["last"] or 0
+    point = KeyPoint.objects.create(
+        story=story, text=entry.headline, entry=entry, position=last + 1
+    )
+    _key_point_audit(point, AuditEvent.Action.KEY_POINT_ADDED, user)
+    return point
+
+
+@changes.batch()
+def key_point_move(*, point, direction, user):
+    """Move ``point`` one place "up" or "down" among its story's key points, renumbering
+    them 1, 2, 3 ..., and log it. At either end of the list it stays where it is."""
+    if direction not in ("up", "down"):
+        raise ValueError(f"A key point moves up or down, not {direction!r}.")
     points = list(point.story.key_points.select_for_update().order_by("position", "id"))
     index = next(i for i, p in enumerate(points) if p.pk == point.pk)
-    other = index - 1 if action == "up" else index + 1
-    if 0 <= other < len(points):
+    other = index - 1 if direction == "up" else index + 1
+    moved = 0 <= other < len(points)
+    if moved:
         points[index], points[other] = points[other], points[index]
     for position, each in enumerate(points, start=1):
         if each.position != position:
             each.position = position
             each.save(update_fields=["position"])
+    if moved:
+        _key_point_audit(point, AuditEvent.Action.KEY_POINT_MOVED, user, f" {direction}")
+
+
+@changes.batch()
+def key_point_set_pinned(*, point, pinned, user):
+    """Pin ``point`` (show it to readers) or unpin it (hide it), and log it."""
+    point.pinned = pinned
+    point.save()
+    action = AuditEvent.Action.KEY_POINT_PINNED if pinned else AuditEvent.Action.KEY_POINT_UNPINNED
+    _key_point_audit(point, action, user)
+
+
+def _key_point_audit(point, action, user, suffix=""):
+    AuditEvent.objects.create(
+        story_id=point.story_id,
+        entry_id=point.entry_id,
+        user=user,
+        action=action,
+        detail=f"“{Truncator(point.text).chars(200)}”{suffix}",
+    )
