@@ -132,8 +132,9 @@ def render_desk(request, story, form, *, status=200, preview=None):
             story.key_points.exclude(entry=None).values_list("entry_id", flat=True)
         ),
         "can_edit_key_points": permissions.can_edit_key_points(request.user),
+        # Stands for the entries that arrive live, in the template of their controls.
+        "arriving_entry": Entry(pk=0, story=story),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
-        "admin_entry_url": reverse("admin:liveblog_entry_changelist"),
     }
     return render(request, "liveblog/desk.html", context, status=status)
 
