@@ -170,23 +170,7 @@ class EntryAdmin(NoLostUpdatesAdmin):
     list_select_related = ["story"]
     search_fields = ["headline", "dateline", "body"]
     autocomplete_fields = ["story", "authors", "people"]
-    fields = [
-        "story",
-        "status",
-        "published_at",
-        "headline",
-        "dateline",
-        "body",
-        "correction",
-        "photo",
-        "photo_alt",
-        "photo_caption",
-        "photo_credit",
-        "authors",
-        "people",
-        "preview_link",
-        "revision",
-    ]
+    fields = [*EntryAdminForm.Meta.fields, "preview_link", "revision"]
     readonly_fields = ["preview_link"]
     date_hierarchy = "published_at"
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]

@@ -137,7 +137,23 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
 
     class Meta:
         model = Entry
-        fields = "__all__"  # noqa: DJ007 - EntryAdmin.fields chooses what is shown
+        # The most anyone may change; EntryAdmin shows these and leaves out, for a
+        # reporter, those only an editor may change.
+        fields = [
+            "story",
+            "status",
+            "published_at",
+            "headline",
+            "dateline",
+            "body",
+            "correction",
+            "photo",
+            "photo_alt",
+            "photo_caption",
+            "photo_credit",
+            "authors",
+            "people",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -157,7 +173,17 @@ class StoryAdminForm(NoLostUpdatesForm):
 
     class Meta:
         model = Story
-        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        fields = [
+            "headline",
+            "slug",
+            "status",
+            "lede",
+            "key_points_heading",
+            "pinned_entry",
+            "time_zone",
+            "coverage_start",
+            "coverage_end",
+        ]
 
 
 class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
