@@ -11,6 +11,12 @@ from .models import AuditEvent, Entry, KeyPoint, Story
 from .templatetags.liveblog import ap_date, ap_time
 
 
+def _quoted(text):
+    # A log line's detail holds 300 characters; a headline may have as many, and a
+    # scheduled one is followed by its time.
+    return f"“{Truncator(text).chars(240)}”"
+
+
 def _when(entry):
     tz = entry.story.tzinfo
     return f"{ap_date(entry.published_at, tz)}, {ap_time(entry.published_at, tz)}"
@@ -51,7 +57,7 @@ def entry_audit(*, entry, user, old=None):
         action = AuditEvent.Action.SAVED_DRAFT
     if action is None:
         return None
-    detail = f"“{entry.headline}”"
+    detail = _quoted(entry.headline)
     if action == AuditEvent.Action.SCHEDULED:
         detail += f" for {_when(entry)}"
     return AuditEvent.objects.create(
@@ -79,7 +85,7 @@ def story_audit(*, story, user, old_status, old_pinned_id):
                 entry_id=story.pinned_entry_id,
                 user=user,
                 action=AuditEvent.Action.PINNED,
-                detail=f"“{story.pinned_entry.headline}”",
+                detail=_quoted(story.pinned_entry.headline),
             )
 
 
@@ -152,5 +158,5 @@ def _key_point_audit(point, action, user, suffix=""):
         entry_id=point.entry_id,
         user=user,
         action=action,
-        detail=f"“{Truncator(point.text).chars(200)}”{suffix}",
+        detail=_quoted(point.text) + suffix,
     )

@@ -1,10 +1,12 @@
 import io
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from liveblog.models import AuditEvent, Entry, KeyPoint, Story
@@ -68,6 +70,18 @@ def test_publishing_from_the_desk_reaches_readers(client, reporter, story):
     page = client.get(story.get_absolute_url()).content.decode()
     dateline = '<span class="dateline">WASHINGTON —</span>'
     assert f"{dateline} Officials will brief senators on <strong>Wednesday</strong>." in page
+
+
+def test_the_log_line_of_an_entry_with_the_longest_headline_fits(client, reporter, story):
+    client.force_login(reporter)
+    headline = ("Senators to be briefed " * 14)[:300]  # as long as a headline may be
+    tomorrow = (timezone.localtime(timezone.now(), story.tzinfo) + timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    client.post(desk_url(story), compose(reporter, headline=headline, published_at=tomorrow))
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SCHEDULED)
+    assert len(event.detail) <= AuditEvent._meta.get_field("detail").max_length
+    assert event.detail.startswith("“Senators to be briefed")
 
 
 def test_saving_a_draft_keeps_it_from_readers(client, reporter, story):
