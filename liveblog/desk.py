@@ -21,35 +21,26 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import changes, services
+from . import permissions, services
 from .forms import DeskEntryForm
-from .models import Entry, KeyPoint, Story
+from .models import Entry, Story
 from .views import STREAM_FIELDS, with_day_headings
 
 
-def desk_story(request, slug):
-    """The story for a desk request, if this user may post to it."""
-    if not (request.user.is_staff and request.user.has_perm("liveblog.add_entry")):
+def get_story_for_desk(request, slug):
+    """The story whose desk ``slug`` names: 403 unless the user may post entries, 404
+    for a story that is missing or has ended (its desk is closed)."""
+    # Permission first: it does not depend on the story, and a login that may not post
+    # learns nothing about which stories exist.
+    if not permissions.can_post_entries(request.user):
         raise PermissionDenied
     return get_object_or_404(Story.objects.exclude(status=Story.Status.ENDED), slug=slug)
-
-
-def may_edit_key_points(user):
-    return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
-
-
-def key_points_story(request, slug):
-    """The story for a key-points request, if this user is an editor who may post to it."""
-    story = desk_story(request, slug)
-    if not may_edit_key_points(request.user):
-        raise PermissionDenied
-    return story
 
 
 @never_cache
 @login_required
 def desk(request, slug):
-    story = desk_story(request, slug)
+    story = get_story_for_desk(request, slug)
     with timezone.override(story.tzinfo):
         if request.method == "POST":
             return post_entry(request, story)
@@ -74,14 +65,10 @@ def post_entry(request, story):
         return redirect("liveblog:desk", story.slug)
     entry = form.save(commit=False)
     entry.story = story
-    entry.created_by = request.user
     entry.submission_id = submission_id
     entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
     try:
-        with changes.batch():  # the entry and its bylines: one change for readers
-            entry.save()
-            form.save_m2m()
-            services.entry_audit(entry=entry, user=request.user)
+        services.entry_create(entry=entry, user=request.user, authors=form.cleaned_data["authors"])
     except IntegrityError:
         # The same form sent twice at once: the unique token let only one through.
         messages.info(request, "That entry was already posted: it was not posted twice.")
@@ -103,7 +90,7 @@ def render_preview(form):
 @require_POST
 def preview(request, slug):
     """The entry being written, rendered by the public partial (the desk's script asks)."""
-    story = desk_story(request, slug)
+    story = get_story_for_desk(request, slug)
     with timezone.override(story.tzinfo):
         data = request.POST.copy()
         data.setdefault("submission_id", str(uuid.uuid4()))
@@ -130,9 +117,8 @@ def render_desk(request, story, form, *, status=200, preview=None):
         .order_by("-last")
         .values_list("dateline", flat=True)[:8]
     )
-    editable = set(
-        Entry.objects.editable_by(request.user).filter(story=story).values_list("pk", flat=True)
-    )
+    editable = permissions.entries_editable_by(request.user, story.entries.all())
+    editable_ids = set(editable.values_list("pk", flat=True))
     context = {
         "story": story,
         "form": form,
@@ -140,14 +126,15 @@ def render_desk(request, story, form, *, status=200, preview=None):
         "entries": with_day_headings(list(public), story.tzinfo),
         "not_public": not_public,
         "datelines": list(datelines),
-        "editable": editable,
+        "editable": editable_ids,
         "key_points": story.key_points.order_by("position", "id"),
         "key_point_entries": set(
             story.key_points.exclude(entry=None).values_list("entry_id", flat=True)
         ),
-        "may_edit_key_points": may_edit_key_points(request.user),
+        "can_edit_key_points": permissions.can_edit_key_points(request.user),
+        # Stands for the entries that arrive live, in the template of their controls.
+        "arriving_entry": Entry(pk=0, story=story),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
-        "admin_entry_url": reverse("admin:liveblog_entry_changelist"),
     }
     return render(request, "liveblog/desk.html", context, status=status)
 
@@ -156,13 +143,13 @@ def render_desk(request, story, form, *, status=200, preview=None):
 @require_POST
 def pin_key_point(request, slug, pk):
     """One click: the entry's headline becomes the last key point, linked to it."""
-    story = key_points_story(request, slug)
+    story = get_story_for_desk(request, slug)
+    if not permissions.can_edit_key_points(request.user):
+        raise PermissionDenied
     entry = get_object_or_404(story.entries, pk=pk)
-    if story.key_points.filter(entry=entry).exists():
+    if services.key_point_add(entry=entry, user=request.user) is None:
         messages.info(request, f"Already a key point: “{entry.headline}”.")
     else:
-        last = story.key_points.aggregate(last=Max("position"))["last"] or 0
-        KeyPoint.objects.create(story=story, text=entry.headline, entry=entry, position=last + 1)
         messages.success(request, f"Pinned as a key point: “{entry.headline}”.")
     return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")
 
@@ -171,14 +158,19 @@ def pin_key_point(request, slug, pk):
 @require_POST
 def move_key_point(request, slug, pk):
     """Move a key point up or down one place, or pin or unpin it."""
-    story = key_points_story(request, slug)
+    story = get_story_for_desk(request, slug)
+    if not permissions.can_edit_key_points(request.user):
+        raise PermissionDenied
     point = get_object_or_404(story.key_points, pk=pk)
     action = request.POST.get("action")
-    if action not in ("up", "down", "pin", "unpin"):
+    if action in ("up", "down"):
+        services.key_point_move(point=point, direction=action, user=request.user)
+    elif action in ("pin", "unpin"):
+        services.key_point_set_pinned(point=point, pinned=action == "pin", user=request.user)
+    else:
         return HttpResponse(
             "“action” must be up, down, pin or unpin.", status=400, content_type="text/plain"
         )
-    services.key_point_move(point=point, action=action)
     done = {"up": "Moved up", "down": "Moved down", "pin": "Pinned", "unpin": "Unpinned"}[action]
     messages.success(request, f"{done}: “{point.text[:80]}”.")
     return redirect(reverse("liveblog:desk", args=[story.slug]) + "#key-points-desk")

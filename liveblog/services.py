@@ -1,11 +1,36 @@
-"""Workflows that span several models: publishing decisions and the editors' log."""
+"""Workflows that span several models: posting, publishing decisions, key points, and
+the editors' log each of them writes."""
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from . import changes
 from .dates import ap_datetime
-from .models import AuditEvent, Entry, Story
+from .models import AuditEvent, Entry, KeyPoint, Story
+
+
+def _quoted(text):
+    # A log line's detail holds 300 characters; a headline may have as many, and a
+    # scheduled one is followed by its time.
+    return f"“{Truncator(text).chars(240)}”"
+
+
+@changes.batch()
+def entry_create(*, entry, user, authors=None):
+    """Save the new ``entry`` as made by ``user``, with ``authors`` as its bylines, and
+    log it: one change for readers.
+
+    Without ``authors`` the bylines are the caller's to save, inside its own batch (the
+    admin saves them after this, with its form's other many-to-many fields).
+    """
+    entry.created_by = user
+    entry.save()
+    if authors is not None:
+        entry.authors.set(authors)
+    entry_audit(entry=entry, user=user)
+    return entry
 
 
 def entry_audit(*, entry, user, old=None):
@@ -27,7 +52,7 @@ def entry_audit(*, entry, user, old=None):
         action = AuditEvent.Action.SAVED_DRAFT
     if action is None:
         return None
-    detail = f"“{entry.headline}”"
+    detail = _quoted(entry.headline)
     if action == AuditEvent.Action.SCHEDULED:
         detail += f" for {ap_datetime(entry.published_at, entry.story.tzinfo)}"
     return AuditEvent.objects.create(
@@ -55,7 +80,7 @@ def story_audit(*, story, user, old_status, old_pinned_id):
                 entry_id=story.pinned_entry_id,
                 user=user,
                 action=AuditEvent.Action.PINNED,
-                detail=f"“{story.pinned_entry.headline}”",
+                detail=_quoted(story.pinned_entry.headline),
             )
 
 
@@ -78,19 +103,55 @@ def story_pin_entry(*, story, entry, user):
 
 
 @changes.batch()
-def key_point_move(*, point, action):
-    """Move ``point`` one place up or down among its story's key points (renumbering
-    them 1, 2, 3 ...), or pin or unpin it: one change for readers."""
-    if action in ("pin", "unpin"):
-        point.pinned = action == "pin"
-        point.save()
-        return
+def key_point_add(*, entry, user):
+    """Make ``entry``'s headline the last key point of its story, linked to the entry,
+    and log it. Returns the key point, or None when the entry already is one."""
+    # The story's row lock makes two clicks at once wait for each other: one key point.
+    story = Story.objects.select_for_update().get(pk=entry.story_id)
+    if story.key_points.filter(entry=entry).exists():
+        return None
+    last = story.key_points.aggregate(last=Max("position"))["last"] or 0
+    point = KeyPoint.objects.create(
+        story=story, text=entry.headline, entry=entry, position=last + 1
+    )
+    _key_point_audit(point, AuditEvent.Action.KEY_POINT_ADDED, user)
+    return point
+
+
+@changes.batch()
+def key_point_move(*, point, direction, user):
+    """Move ``point`` one place "up" or "down" among its story's key points, renumbering
+    them 1, 2, 3 ..., and log it. At either end of the list it stays where it is."""
+    if direction not in ("up", "down"):
+        raise ValueError(f"A key point moves up or down, not {direction!r}.")
     points = list(point.story.key_points.select_for_update().order_by("position", "id"))
     index = next(i for i, p in enumerate(points) if p.pk == point.pk)
-    other = index - 1 if action == "up" else index + 1
-    if 0 <= other < len(points):
+    other = index - 1 if direction == "up" else index + 1
+    moved = 0 <= other < len(points)
+    if moved:
         points[index], points[other] = points[other], points[index]
     for position, each in enumerate(points, start=1):
         if each.position != position:
             each.position = position
             each.save(update_fields=["position"])
+    if moved:
+        _key_point_audit(point, AuditEvent.Action.KEY_POINT_MOVED, user, f" {direction}")
+
+
+@changes.batch()
+def key_point_set_pinned(*, point, pinned, user):
+    """Pin ``point`` (show it to readers) or unpin it (hide it), and log it."""
+    point.pinned = pinned
+    point.save()
+    action = AuditEvent.Action.KEY_POINT_PINNED if pinned else AuditEvent.Action.KEY_POINT_UNPINNED
+    _key_point_audit(point, action, user)
+
+
+def _key_point_audit(point, action, user, suffix=""):
+    AuditEvent.objects.create(
+        story_id=point.story_id,
+        entry_id=point.entry_id,
+        user=user,
+        action=action,
+        detail=_quoted(point.text) + suffix,
+    )

@@ -1,10 +1,12 @@
 import io
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from liveblog.models import AuditEvent, Entry, KeyPoint, Story
@@ -68,6 +70,18 @@ def test_publishing_from_the_desk_reaches_readers(client, reporter, story):
     page = client.get(story.get_absolute_url()).content.decode()
     dateline = '<span class="dateline">WASHINGTON —</span>'
     assert f"{dateline} Officials will brief senators on <strong>Wednesday</strong>." in page
+
+
+def test_the_log_line_of_an_entry_with_the_longest_headline_fits(client, reporter, story):
+    client.force_login(reporter)
+    headline = ("Senators to be briefed " * 14)[:300]  # as long as a headline may be
+    tomorrow = (timezone.localtime(timezone.now(), story.tzinfo) + timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    client.post(desk_url(story), compose(reporter, headline=headline, published_at=tomorrow))
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SCHEDULED)
+    assert len(event.detail) <= AuditEvent._meta.get_field("detail").max_length
+    assert event.detail.startswith("“Senators to be briefed")
 
 
 def test_saving_a_draft_keeps_it_from_readers(client, reporter, story):
@@ -263,3 +277,40 @@ def test_pinning_the_same_entry_twice_makes_one_key_point(client, editor, story)
     assert KeyPoint.objects.filter(entry=entry).count() == 1
     assert "Already a key point" in followed.content.decode()
     assert "Pin as key point</button>" not in followed.content.decode().split("<template")[0]
+
+
+def key_point_log():
+    return list(AuditEvent.objects.order_by("id").values_list("action", "user__username", "detail"))
+
+
+def test_pinning_an_entry_as_a_key_point_is_logged_with_who(client, editor, story):
+    entry = EntryFactory(story=story, headline="Pentagon readies the Bataan group")
+    client.force_login(editor)
+    client.post(reverse("liveblog:desk_pin", args=[story.slug, entry.pk]))
+    client.post(reverse("liveblog:desk_pin", args=[story.slug, entry.pk]))  # already one
+    assert key_point_log() == [("key_point_added", "editor", "“Pentagon readies the Bataan group”")]
+    assert AuditEvent.objects.get().entry == entry
+
+
+def test_moving_pinning_and_unpinning_key_points_are_logged_with_who(client, editor, story):
+    KeyPointFactory(story=story, position=1, text="First")
+    second = KeyPointFactory(story=story, position=2, text="Second")
+    client.force_login(editor)
+    url = reverse("liveblog:desk_key_point", args=[story.slug, second.pk])
+    for action in ("up", "down", "unpin", "pin"):
+        client.post(url, {"action": action})
+    assert key_point_log() == [
+        ("key_point_moved", "editor", "“Second” up"),
+        ("key_point_moved", "editor", "“Second” down"),
+        ("key_point_unpinned", "editor", "“Second”"),
+        ("key_point_pinned", "editor", "“Second”"),
+    ]
+
+
+def test_a_key_point_that_cannot_move_further_stays_and_logs_nothing(client, editor, story):
+    first = KeyPointFactory(story=story, position=1, text="First")
+    KeyPointFactory(story=story, position=2, text="Second")
+    client.force_login(editor)
+    client.post(reverse("liveblog:desk_key_point", args=[story.slug, first.pk]), {"action": "up"})
+    assert list(KeyPoint.objects.public().values_list("text", flat=True)) == ["First", "Second"]
+    assert key_point_log() == []

@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.http import QueryDict
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from liveblog import urls as public_urls
 from liveblog.changes import version_key
+from liveblog.forms import EntryAdminForm
 from liveblog.models import AuditEvent, EditConflict, Entry, Story
 
 from .admin_posts import change_url, story_post
@@ -501,6 +503,16 @@ def test_a_reporter_cannot_hide_a_public_entry_by_moving_it_into_the_future(
     assert response.status_code == 200
     assert "only an editor can move it into the future" in response.content.decode()
     assert Entry.objects.public().filter(pk=entry.pk).exists()
+
+
+def test_the_entry_form_told_no_user_keeps_a_public_entry_from_the_future(story):
+    entry = EntryFactory(story=story, published_at=timezone.now())
+    later = timezone.now() + timedelta(days=365)
+    data = QueryDict(mutable=True)
+    data.update(admin_entry_post(entry, published_at=later.strftime("%Y-%m-%d %H:%M:%S")))
+    form = EntryAdminForm(data, instance=entry)
+    assert not form.is_valid()
+    assert "only an editor can move it into the future" in str(form.errors["published_at"])
 
 
 def test_a_save_that_does_not_say_its_revision_is_refused(client, editor, story):

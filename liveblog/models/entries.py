@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from .. import changes
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
+from ..permissions import entries_editable_by
 from ..text import render_markdown, to_text, with_dateline
 from .base import Revisioned, validate_image
 from .people import Person
@@ -34,10 +34,8 @@ class EntryQuerySet(models.QuerySet):
         )
 
     def editable_by(self, user):
-        """Editors may change any entry; reporters only those they wrote or created."""
-        if user.has_perm("liveblog.change_any_entry"):
-            return self
-        return self.filter(Q(created_by=user) | Q(authors__user=user)).distinct()
+        """The entries ``user`` may change (the rule is permissions.entries_editable_by)."""
+        return entries_editable_by(user, self)
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")

@@ -289,7 +289,8 @@ class StoryChange(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One line of the editors' log: who published, unpublished, scheduled or pinned what."""
+    """One line of the editors' log: who published, unpublished, scheduled or pinned what,
+    changed a story's status, or added, moved, pinned or unpinned a key point."""
 
     class Action(models.TextChoices):
         PUBLISHED = "published", "published"
@@ -299,6 +300,10 @@ class AuditEvent(models.Model):
         PINNED = "pinned", "pinned"
         UNPINNED = "unpinned", "unpinned"
         STORY_STATUS = "story_status", "changed the story's status"
+        KEY_POINT_ADDED = "key_point_added", "added a key point"
+        KEY_POINT_MOVED = "key_point_moved", "moved a key point"
+        KEY_POINT_PINNED = "key_point_pinned", "pinned a key point"
+        KEY_POINT_UNPINNED = "key_point_unpinned", "unpinned a key point"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
     entry = models.ForeignKey(

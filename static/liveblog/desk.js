@@ -140,20 +140,27 @@
     else submit(action);
   });
 
+  // The template's links are the server's URLs for the entry with id 0 (there is none):
+  // an entry's own has its id in that place.
+  function forEntry(url, id) {
+    var at = url.lastIndexOf("/0/");
+    return url.slice(0, at + 1) + id + url.slice(at + 2);
+  }
+
   // Entries that colleagues post arrive through story.js; give them the desk's controls.
   var stream = document.getElementById("entries");
-  var section = stream && stream.closest("[data-edit-url]");
   var template = document.getElementById("desk-controls-template");
-  if (stream && section && template && window.MutationObserver) {
+  if (stream && template && window.MutationObserver) {
     new MutationObserver(function () {
       Array.prototype.forEach.call(stream.querySelectorAll("article.entry"), function (article) {
         var next = article.nextElementSibling;
         if (next && next.classList.contains("desk-controls")) return;
         var id = article.id.replace("entry-", "");
         var controls = template.content.firstElementChild.cloneNode(true);
-        controls.querySelector(".desk-edit").href = section.dataset.editUrl + id + "/change/";
+        var edit = controls.querySelector(".desk-edit");
+        edit.setAttribute("href", forEntry(edit.getAttribute("href"), id));
         var pin = controls.querySelector(".desk-pin");
-        if (pin) pin.action = section.dataset.pinUrl + id + "/key-point/";
+        if (pin) pin.setAttribute("action", forEntry(pin.getAttribute("action"), id));
         article.after(controls);
       });
       Array.prototype.forEach.call(stream.querySelectorAll(".desk-controls"), function (controls) {

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from liveblog.models import Entry, Story
+from liveblog.models import Entry, KeyPoint, Story
 
 from ..factories import EntryFactory, StoryFactory
 from .conftest import WITHIN
@@ -10,18 +10,22 @@ from .conftest import WITHIN
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def desk(page, live_server, reporter):
-    """The desk of a live story, open in the browser as the signed-in reporter."""
+def open_desk(page, live_server, user):
+    """The desk of a live story, open in the browser as ``user``, signed in."""
     story = StoryFactory(headline="Live story")
     EntryFactory(story=story, headline="First update")
     client = Client()
-    client.force_login(reporter)
+    client.force_login(user)
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     page.goto(f"/desk/{story.slug}/")
     return story
+
+
+@pytest.fixture
+def desk(page, live_server, reporter):
+    return open_desk(page, live_server, reporter)
 
 
 def test_ctrl_enter_publishes_and_clears_the_form_for_the_next_entry(page, desk):
@@ -86,3 +90,12 @@ def test_colleagues_entries_arrive_with_the_desk_controls(page, desk):
     expect(article).to_contain_text("Posted by a colleague", timeout=WITHIN)
     controls = page.locator(f"#{entry.anchor} + .desk-controls a")
     expect(controls).to_have_attribute("href", f"/admin/liveblog/entry/{entry.pk}/change/")
+
+
+def test_an_editor_pins_a_colleagues_entry_that_arrived_live(page, live_server, editor):
+    story = open_desk(page, live_server, editor)
+    entry = EntryFactory(story=story, headline="Posted by a colleague")
+    expect(page.locator(f"#{entry.anchor}")).to_contain_text("Posted", timeout=WITHIN)
+    page.locator(f"#{entry.anchor} + .desk-controls").get_by_text("Pin as key point").click()
+    expect(page.locator("#key-points-desk")).to_contain_text("Posted by a colleague")
+    assert KeyPoint.objects.get().entry == entry
