@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from .models import KeyPoint, Story
-from .pagination import BadCursor, decode_cursor, public_page
+from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .views import cacheable
 
 MAX_LIMIT = 100
@@ -82,7 +82,7 @@ def entries(request, slug):
     found = Story.objects.public().filter(slug=slug).first()
     if found is None:
         return api_error(request, 404, "No such story.")
-    page, older = public_page(
+    page, older = page_of_public_entries(
         found.entries.prefetch_related("authors"), size=int(limit), before=before
     )
     base = request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug]))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from .changes import cached_version, remember_version
 from .models import Entry, KeyPoint, Person, Story, StoryChange
-from .pagination import BadCursor, decode_cursor, public_page
+from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .structured_data import live_blog_posting, summary
 from .templatetags.liveblog import ap_date
 
@@ -124,7 +124,7 @@ def embed(request, slug):
     sites to frame: the one view that allows framing, and only by configured origins."""
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
-    entries, older = public_page(
+    entries, older = page_of_public_entries(
         story.entries.only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
     )
     context = {
@@ -233,7 +233,7 @@ def _render_story(request, story, *, before, inclusive=False, share=None):
         pinned = stream.public().filter(pk=story.pinned_entry_id).first()
     if pinned is not None:
         stream = stream.exclude(pk=pinned.pk)
-    entries, older = public_page(
+    entries, older = page_of_public_entries(
         stream,
         size=settings.LIVEBLOG_PAGE_SIZE,
         before=before,
