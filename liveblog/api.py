@@ -4,14 +4,13 @@ Every answer goes through the same public QuerySet methods as the pages, is cach
 like them, and may be read from any origin (CORS).
 """
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from .http import public_cache, updates_max_age
 from .models import KeyPoint, Story
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
-from .views import cacheable
 
 MAX_LIMIT = 100
 
@@ -19,8 +18,6 @@ MAX_LIMIT = 100
 def api_response(request, payload, status=200):
     response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
-    if status == 200:
-        cacheable(response, settings.LIVEBLOG_UPDATES_MAX_AGE)
     return response
 
 
@@ -40,6 +37,7 @@ def story_summary(request, story):
 
 
 @require_GET
+@public_cache(updates_max_age)
 def stories(request):
     """Public stories, live ones first."""
     payload = {"stories": [story_summary(request, s) for s in Story.objects.for_front_page()[:50]]}
@@ -47,6 +45,7 @@ def stories(request):
 
 
 @require_GET
+@public_cache(updates_max_age)
 def story(request, slug):
     """One story with its pinned key points."""
     found = Story.objects.public().filter(slug=slug).first()
@@ -68,6 +67,7 @@ def story(request, slug):
 
 
 @require_GET
+@public_cache(updates_max_age)
 def entries(request, slug):
     """A story's entries, newest first, a page at a time: ?limit=1..100&before=<cursor>."""
     limit = request.GET.get("limit", "20")
