@@ -3,11 +3,13 @@ and robots.txt. The live-updates endpoint is in updates.py, the staff previews i
 previews.py."""
 
 from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from .changes import cached_version, remember_version
@@ -87,19 +89,23 @@ def entry_page(request, slug, pk):
 
 @require_GET
 @public_cache(page_max_age)
+@xframe_options_exempt
 def embed(request, slug):
     """The story's key points and live stream without the site around them, for partner
     sites to frame: the one view that allows framing, and only by configured origins."""
+    # csp_replace takes its policy when it wraps a view, and the origins are a setting,
+    # read per request: so it wraps the render here, not the module's view.
+    frameable = csp_replace({"frame-ancestors": [SELF, *settings.LIVEBLOG_EMBED_ORIGINS]})
+    return frameable(_render_embed)(request, slug)
+
+
+def _render_embed(request, slug):
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
     entries, older = page_of_public_entries(
         story.entries.only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
     )
-    response = render(request, "liveblog/embed.html", stream_context(story, entries, older))
-    # django-csp writes the policy; this view alone replaces frame-ancestors 'none'.
-    response._csp_replace = {"frame-ancestors": [SELF, *settings.LIVEBLOG_EMBED_ORIGINS]}
-    response.xframe_options_exempt = True
-    return response
+    return render(request, "liveblog/embed.html", stream_context(story, entries, older))
 
 
 @require_GET
