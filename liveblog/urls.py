@@ -9,6 +9,8 @@ from .sitemaps import StorySitemap
 cached_like_pages = public_cache(page_max_age)
 
 app_name = "liveblog"
+# Every URL about one story captures its slug as "slug": that is how its answers get the
+# story's surrogate key (middleware.py). Anything else's slug goes by another name.
 urlpatterns = [
     # First: it is the URL asked most often, by every open page every few seconds.
     # <str:since>, not <int:since>: a malformed version is a 400 with a reason, not a 404.
@@ -25,7 +27,7 @@ urlpatterns = [
     ),
     path("feed/rss/", cached_like_pages(feeds.LatestFeed()), name="latest_rss"),
     path("feed/atom/", cached_like_pages(feeds.LatestAtomFeed()), name="latest_atom"),
-    path("people/<slug:slug>/", views.person_page, name="person"),
+    path("people/<slug:person_slug>/", views.person_page, name="person"),
     path("api/stories/", api.stories, name="api_stories"),
     path("api/stories/<slug:slug>/", api.story, name="api_story"),
     path("api/stories/<slug:slug>/entries/", api.entries, name="api_entries"),

@@ -110,8 +110,8 @@ def _render_embed(request, slug):
 
 @require_GET
 @public_cache(page_max_age)
-def person_page(request, slug):
-    person = get_object_or_404(Person, slug=slug)
+def person_page(request, person_slug):
+    person = get_object_or_404(Person, slug=person_slug)
     wrote_or_named = Q(
         pk__in=Entry.authors.through.objects.filter(person=person).values("entry")
     ) | Q(pk__in=Entry.people.through.objects.filter(person=person).values("entry"))

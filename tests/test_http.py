@@ -1,4 +1,5 @@
-"""HTTP caching: every public answer says how long the caches in front may keep it."""
+"""HTTP caching: every public answer says how long the caches in front may keep it, and
+carries the surrogate key that purges it when its story changes."""
 
 import pytest
 from django.test import override_settings
@@ -58,3 +59,13 @@ def test_error_answers_are_not_kept(client, entry, url):
     response = client.get(url)
     assert response.status_code in (400, 404)
     assert "public" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
+def test_every_public_answer_carries_the_surrogate_key_of_what_it_shows(client, entry, surface):
+    # Every public URL is in the table (test_workflow.py checks it): a new URL about one
+    # story fails here until it captures the story's slug as "slug".
+    url = PUBLIC_SURFACES[surface](entry)
+    expected = "story-the-story" if "/the-story/" in url else "stories"
+    response = client.get(url)
+    assert response["Surrogate-Key"] == response["Cache-Tag"] == expected
