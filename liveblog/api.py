@@ -4,28 +4,25 @@ Every answer goes through the same public QuerySet methods as the pages, is cach
 like them, and may be read from any origin (CORS).
 """
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from .http import public_cache, updates_max_age
 from .models import KeyPoint, Story
-from .pagination import BadCursor, decode_cursor, public_page
-from .views import cacheable
+from .pagination import BadCursor, decode_cursor, page_of_public_entries
 
 MAX_LIMIT = 100
 
 
-def api_response(request, payload, status=200):
+def api_response(payload, status=200):
     response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
-    if status == 200:
-        cacheable(response, settings.LIVEBLOG_UPDATES_MAX_AGE)
     return response
 
 
-def api_error(request, status, message):
-    return api_response(request, {"error": message}, status=status)
+def api_error(status, message):
+    return api_response({"error": message}, status=status)
 
 
 def story_summary(request, story):
@@ -40,18 +37,20 @@ def story_summary(request, story):
 
 
 @require_GET
+@public_cache(updates_max_age)
 def stories(request):
     """Public stories, live ones first."""
     payload = {"stories": [story_summary(request, s) for s in Story.objects.for_front_page()[:50]]}
-    return api_response(request, payload)
+    return api_response(payload)
 
 
 @require_GET
+@public_cache(updates_max_age)
 def story(request, slug):
     """One story with its pinned key points."""
     found = Story.objects.public().filter(slug=slug).first()
     if found is None:
-        return api_error(request, 404, "No such story.")
+        return api_error(404, "No such story.")
     key_points = KeyPoint.objects.public().filter(story=found)
     payload = {
         **story_summary(request, found),
@@ -64,25 +63,26 @@ def story(request, slug):
         "key_points": [{"text": p.text, "entry_id": p.entry_id} for p in key_points],
         "entries_url": request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug])),
     }
-    return api_response(request, payload)
+    return api_response(payload)
 
 
 @require_GET
+@public_cache(updates_max_age)
 def entries(request, slug):
     """A story's entries, newest first, a page at a time: ?limit=1..100&before=<cursor>."""
     limit = request.GET.get("limit", "20")
     if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
-        return api_error(request, 400, f"“limit” must be a whole number from 1 to {MAX_LIMIT}.")
+        return api_error(400, f"“limit” must be a whole number from 1 to {MAX_LIMIT}.")
     before = None
     if "before" in request.GET:
         try:
             before = decode_cursor(request.GET["before"])
         except BadCursor as e:
-            return api_error(request, 400, f"Bad “before” parameter: {e}.")
+            return api_error(400, f"Bad “before” parameter: {e}.")
     found = Story.objects.public().filter(slug=slug).first()
     if found is None:
-        return api_error(request, 404, "No such story.")
-    page, older = public_page(
+        return api_error(404, "No such story.")
+    page, older = page_of_public_entries(
         found.entries.prefetch_related("authors"), size=int(limit), before=before
     )
     base = request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug]))
@@ -90,7 +90,7 @@ def entries(request, slug):
         "entries": [entry_json(request, e) for e in page],
         "next": f"{base}?limit={limit}&before={older}" if older else None,
     }
-    return api_response(request, payload)
+    return api_response(payload)
 
 
 def entry_json(request, entry):

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from . import permissions, services
 from .forms import DeskEntryForm
 from .models import Entry, Story
-from .views import STREAM_FIELDS, with_day_headings
+from .stream import STREAM_FIELDS, with_day_headings
 
 
 def get_story_for_desk(request, slug):

@@ -1,21 +1,13 @@
 from .purge import LISTS_KEY, story_key, tag
 
-# The URLs whose answers are about one story (its slug is in the URL).
-STORY_URLS = {
-    "story",
-    "entry",
-    "embed",
-    "updates",
-    "story_rss",
-    "story_atom",
-    "api_story",
-    "api_entries",
-}
-
 
 class SurrogateKeyMiddleware:
     """Tag every publicly cacheable answer with the story it shows, or as a list of
-    stories, so a purge after a change reaches all of them (see purge.py)."""
+    stories, so a purge after a change reaches all of them (see purge.py).
+
+    An answer is about one story when its URL captures the story's slug as ``slug``
+    (urls.py keeps that name for stories alone), so a new URL needs no list kept here.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -24,8 +16,6 @@ class SurrogateKeyMiddleware:
         response = self.get_response(request)
         match = request.resolver_match
         if match is not None and "public" in response.get("Cache-Control", ""):
-            if match.url_name in STORY_URLS:
-                tag(response, story_key(match.kwargs["slug"]))
-            else:
-                tag(response, LISTS_KEY)
+            slug = match.kwargs.get("slug") if match.namespace == "liveblog" else None
+            tag(response, story_key(slug) if slug else LISTS_KEY)
         return response

@@ -35,14 +35,14 @@ def decode_cursor(value):
     return published_at, int(pk)
 
 
-def public_page(entries, *, size, before=None, inclusive=False):
-    """One page of the public ``entries`` newest first, at or before the cursor, and the
-    next cursor.
+def page_of_public_entries(entries, *, size, before=None, inclusive=False):
+    """One page of the public ones among ``entries``, newest first, at or before the
+    cursor, and the next cursor.
 
-    The cursor's condition comes before the visibility rule's in the query: SQLite
-    starts its index scan from the first of the two upper bounds on the time, and the
-    cursor's is the tight one (public() bounds it by now). Fetches one entry more than
-    it shows to know whether an older page exists.
+    It applies the visibility rule (``public()``) itself, after the cursor's condition:
+    SQLite starts its index scan from the first of the two upper bounds on the time, and
+    the cursor's is the tight one (public() bounds it by now). Fetches one entry more
+    than it shows to know whether an older page exists.
     """
     if before is not None:
         entries = entries.at_or_before(*before, inclusive=inclusive)

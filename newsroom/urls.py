@@ -3,14 +3,14 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from liveblog import views as liveblog_views
+from . import health
 
 admin.site.site_header = "Newsroom live desk"
 admin.site.site_title = "Newsroom"
 admin.site.index_title = "Live stories"
 
 urlpatterns = [
-    path("healthz", liveblog_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("liveblog.urls")),
 ]

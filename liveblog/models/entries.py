@@ -14,7 +14,6 @@ from simple_history.models import HistoricalRecords
 from .. import changes
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
-from ..permissions import entries_editable_by
 from ..text import render_markdown, to_text, with_dateline
 from .base import Revisioned, validate_image
 from .people import Person
@@ -32,10 +31,6 @@ class EntryQuerySet(models.QuerySet):
             published_at__lte=timezone.now(),
             story__status__in=Story.PUBLIC_STATUSES,
         )
-
-    def editable_by(self, user):
-        """The entries ``user`` may change (the rule is permissions.entries_editable_by)."""
-        return entries_editable_by(user, self)
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")

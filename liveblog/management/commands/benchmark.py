@@ -1,8 +1,9 @@
 """Measure the public views against a bare Django view, in one run, as ratios.
 
 Runs on a throwaway test database (created and destroyed here) through Django's
-full request handler and middleware, so the figures compare like with like on this
-machine whatever its speed. ``python manage.py benchmark`` (``make bench``).
+full request handler, middleware and URL table (with the bare view: benchmark_urls.py),
+so the figures compare like with like on this machine whatever its speed.
+``python manage.py benchmark`` (``make bench``).
 """
 
 import statistics
@@ -12,21 +13,10 @@ from datetime import UTC, datetime, timedelta
 from django.core.cache import cache
 from django.core.management import BaseCommand
 from django.db import connection
-from django.http import HttpResponse
 from django.test import Client, override_settings
-from django.urls import include, path
 
 from liveblog.changes import version_key
 from liveblog.models import Entry, Story
-
-
-def bare_view(request):
-    return HttpResponse("ok")
-
-
-# This module doubles as the URLconf of the run: the product's URLs, then the bare view,
-# so that the bare view is routed through the same URL table as the product's views.
-urlpatterns = [path("", include("newsroom.urls")), path("bare/", bare_view)]
 
 START = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
 
@@ -70,7 +60,9 @@ class Command(BaseCommand):
         )
         try:
             with override_settings(
-                ROOT_URLCONF=__name__, DEBUG=False, ALLOWED_HOSTS=["testserver"]
+                ROOT_URLCONF="liveblog.management.benchmark_urls",
+                DEBUG=False,
+                ALLOWED_HOSTS=["testserver"],
             ):
                 self.run(entries, requests)
         finally:
