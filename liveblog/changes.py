@@ -46,7 +46,7 @@ from . import purge
 
 # A key lives at most this long: the bound on staleness if an after-commit step is lost.
 VERSION_LIFETIME = 60
-# The version keys, for a cache backend that must forget them all (cache.py).
+# The version keys, for a cache backend that must forget them all (redis_cache.py).
 VERSION_KEY_PATTERN = "*liveblog:story-version:*"
 # A change touching more entries than this tells open pages to reload rather than
 # sending them every entry.

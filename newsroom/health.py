@@ -1,5 +1,7 @@
 """/healthz: whether this process reaches what it needs, for load balancers and probes."""
 
+import uuid
+
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
@@ -24,12 +26,14 @@ def _database_answers():
 
 
 def _cache_answers():
-    # Ask Redis itself: the cache backend turns its failures into misses.
+    # A value written and read back: the Redis backend turns its failures into skipped
+    # writes and misses, which this notices. The key is this request's own, so
+    # processes checking at once do not read each other's.
+    key = f"healthz:{uuid.uuid4().hex}"
     try:
-        redis = getattr(cache, "_cache", None)
-        if redis is not None and hasattr(redis, "get_client"):
-            return bool(redis.get_client().ping())
-        cache.set("healthz", "ok", 10)
-        return cache.get("healthz") == "ok"
+        cache.set(key, "ok", 10)
+        answers = cache.get(key) == "ok"
+        cache.delete(key)
+        return answers
     except Exception:
         return False

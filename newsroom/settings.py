@@ -168,7 +168,7 @@ if os.environ.get("REDIS_URL"):
             # Django's Redis backend, but a Redis that is down reads as a cache miss
             # (logged) instead of an error page: pages come from the database until
             # it is back, and its client reconnects by itself.
-            "BACKEND": "liveblog.cache.ResilientRedisCache",
+            "BACKEND": "liveblog.redis_cache.ResilientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "newsroom",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},

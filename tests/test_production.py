@@ -83,7 +83,7 @@ def test_healthz_says_both_answer(client):
 
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "liveblog.cache.ResilientRedisCache",
+        "BACKEND": "liveblog.redis_cache.ResilientRedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
     }

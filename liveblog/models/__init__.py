@@ -1,3 +1,4 @@
+from .audit import AuditEvent
 from .base import (
     EditConflict,
     Revisioned,
@@ -8,7 +9,7 @@ from .base import (
 from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person
 from .purges import Purge
-from .stories import AuditEvent, KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
+from .stories import KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
 
 __all__ = [
     "AuditEvent",

@@ -308,7 +308,9 @@ def purge_through(settings, proxy):
     settings.LIVEBLOG_PURGE_URL = f"{proxy}/"
     # Sessions made here must be valid there: they are signed with the secret key.
     settings.SECRET_KEY = PRODUCTION_SECRET
-    assert django_settings.CACHES["default"]["BACKEND"] == "liveblog.cache.ResilientRedisCache"
+    assert (
+        django_settings.CACHES["default"]["BACKEND"] == "liveblog.redis_cache.ResilientRedisCache"
+    )
 
 
 @pytest.fixture(autouse=True)

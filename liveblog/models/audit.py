@@ -1,0 +1,40 @@
+"""The editors' log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .stories import Story
+
+
+class AuditEvent(models.Model):
+    """One line of the editors' log: who published, unpublished, scheduled or pinned what,
+    changed a story's status, or added, moved, pinned or unpinned a key point."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", "published"
+        SCHEDULED = "scheduled", "scheduled"
+        UNPUBLISHED = "unpublished", "unpublished"
+        SAVED_DRAFT = "draft", "saved as draft"
+        PINNED = "pinned", "pinned"
+        UNPINNED = "unpinned", "unpinned"
+        STORY_STATUS = "story_status", "changed the story's status"
+        KEY_POINT_ADDED = "key_point_added", "added a key point"
+        KEY_POINT_MOVED = "key_point_moved", "moved a key point"
+        KEY_POINT_PINNED = "key_point_pinned", "pinned a key point"
+        KEY_POINT_UNPINNED = "key_point_unpinned", "unpinned a key point"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
+    entry = models.ForeignKey(
+        "Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.detail}"
