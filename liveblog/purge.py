@@ -196,6 +196,15 @@ def start_worker():
     return _worker
 
 
+def stop_worker():
+    """Stop this process's worker thread, if one runs, after its current round."""
+    global _worker
+    with _worker_lock:
+        worker, _worker = _worker, None
+    if worker is not None and worker.is_alive():
+        worker.stop()
+
+
 def _wake_worker():
     worker = start_worker()
     if worker is not None:

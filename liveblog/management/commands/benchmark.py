@@ -6,19 +6,86 @@ so the figures compare like with like on this machine whatever its speed.
 ``python manage.py benchmark`` (``make bench``).
 """
 
+import logging
+import socket
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import BaseCommand
 from django.db import connection
 from django.test import Client, override_settings
 
+from liveblog import purge
 from liveblog.changes import version_key
 from liveblog.models import Entry, Story
 
 START = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+PRIVATE_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def time_urls(client, measured, requests, big):
+    """The best of three medians of ``requests`` GETs of each URL in ``measured``:
+    (url, status, render), "render" forgetting the rendered first pages first so the
+    request renders one. Throughput is a steady state: each URL is timed in a block of
+    its own after a warm-up, three times over, keeping its best median (as timeit keeps
+    its best run) so a busy moment of the machine does not count."""
+    median = {}
+    for _ in range(3):
+        for name, (url, status, render) in measured.items():
+            times = []
+            for n in range(requests + requests // 5):  # the first fifth warms up
+                if render:
+                    cache.delete_many([version_key("small"), version_key("big")])
+                started = time.perf_counter()
+                # The 304 is a browser or cache revalidating the answer it holds.
+                headers = (
+                    {"if_none_match": f'"{big.version}-{big.version}"'} if status == 304 else {}
+                )
+                response = client.get(url, headers=headers)
+                elapsed = time.perf_counter() - started
+                assert response.status_code == status, url  # noqa: S101 - a benchmark, not a test
+                if n >= requests // 5:
+                    times.append(elapsed)
+            median[name] = min(median.get(name, float("inf")), statistics.median(times))
+    return median
+
+
+class HangingEndpoint:
+    """A purge endpoint that accepts connections and never answers."""
+
+    def __enter__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=64)
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def time_saves(story, count):
+    """Median and slowest time (s) of posting an entry, its after-commit steps included
+    (version published, purges queued), without a purge endpoint and with one that
+    hangs: the save must not wait for the network."""
+    results = {}
+    # The worker's retries against the hanging endpoint are expected here: not logged.
+    logging.getLogger("liveblog.purge").disabled = True
+    try:
+        with HangingEndpoint() as hanging:
+            for name, url in (("no purge URL", ""), ("hanging purge endpoint", hanging)):
+                times = []
+                with override_settings(LIVEBLOG_PURGE_URL=url, LIVEBLOG_PURGE_TIMEOUT=1):
+                    for n in range(count):
+                        entry = Entry(story=story, headline=f"Saved {n}", body="Body.")
+                        started = time.perf_counter()
+                        entry.save()  # autocommit: its after-commit steps run before it returns
+                        times.append(time.perf_counter() - started)
+                    purge.stop_worker()
+                results[name] = (statistics.median(times), max(times))
+    finally:
+        logging.getLogger("liveblog.purge").disabled = False
+    return results
 
 
 def make_story(slug, count):
@@ -79,10 +146,6 @@ class Command(BaseCommand):
         deep = Entry.objects.filter(story=big).order_by("published_at", "id")[entries // 100]
         client = Client()
 
-        # (url, status, render): "render" forgets the rendered first pages first, so the
-        # request renders one. Throughput is a steady state: each URL is timed in a block
-        # of its own after a warm-up, three times over, keeping its best median (as
-        # timeit keeps its best run) so a busy moment of the machine does not count.
         measured = {
             "bare": ("/bare/", 200, False),
             "small_render": (small.get_absolute_url(), 200, True),
@@ -92,24 +155,13 @@ class Command(BaseCommand):
             "poll_304": (f"/stories/{big.slug}/updates/{big.version}/", 304, False),
             "poll_no_change": (f"/stories/{big.slug}/updates/{big.version}/", 200, False),
         }
-        median = {}
-        for _ in range(3):
-            for name, (url, status, render) in measured.items():
-                times = []
-                for n in range(requests + requests // 5):  # the first fifth warms up
-                    if render:
-                        cache.delete_many([version_key("small"), version_key("big")])
-                    started = time.perf_counter()
-                    # The 304 is a browser or cache revalidating the answer it holds.
-                    headers = (
-                        {"if_none_match": f'"{big.version}-{big.version}"'} if status == 304 else {}
-                    )
-                    response = client.get(url, headers=headers)
-                    elapsed = time.perf_counter() - started
-                    assert response.status_code == status, url  # noqa: S101 - a benchmark, not a test
-                    if n >= requests // 5:
-                        times.append(elapsed)
-                median[name] = min(median.get(name, float("inf")), statistics.median(times))
+        median = time_urls(client, measured, requests, big)
+        # The same cached answers from a cache private to this process, which would be
+        # wrong with several processes: what sharing the cache costs.
+        shared = {name: measured[name] for name in ("big_page", "poll_304", "poll_no_change")}
+        with override_settings(CACHES=PRIVATE_CACHE):
+            private = time_urls(client, shared, requests, big)
+        saves = time_saves(small, requests // 5)
         bare, small_render, big_render = (
             median["bare"],
             median["small_render"],
@@ -141,6 +193,21 @@ class Command(BaseCommand):
                 deep_page / big_render,
                 "≤ 1.5",
             ),
+            (
+                "304 poll, shared cache / process-private cache (time)",
+                poll_304 / private["poll_304"],
+                "",
+            ),
+            (
+                "first page, shared cache / process-private cache (time)",
+                big_page / private["big_page"],
+                "",
+            ),
+            (
+                "save with a hanging purge endpoint / without one (time)",
+                saves["hanging purge endpoint"][0] / saves["no purge URL"][0],
+                "",
+            ),
         ]
         self.stdout.write(
             f"\nBest of 3 medians of {requests} requests each, database: {connection.vendor}"
@@ -150,6 +217,17 @@ class Command(BaseCommand):
             f"({big_render * 1e6:.0f} µs rendering), deep page {deep_page * 1e6:.0f} µs, "
             f"304 poll {poll_304 * 1e6:.0f} µs"
         )
+        self.stdout.write(
+            f"  cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; "
+            f"a process-private one: 304 poll {private['poll_304'] * 1e6:.0f} µs, "
+            f"first page {private['big_page'] * 1e6:.0f} µs"
+        )
+        for name, (median_save, slowest) in saves.items():
+            verdict = "met" if slowest < 0.05 else "MISSED"
+            self.stdout.write(
+                f"  save, {name}: median {median_save * 1e3:.1f} ms, slowest "
+                f"{slowest * 1e3:.1f} ms (goal: under 50 ms) {verdict}"
+            )
         for label, ratio, goal in rows:
             verdict = ""
             if goal:
