@@ -1,8 +1,9 @@
 """Admin form data for tests: what the admin's change forms post."""
 
 from django.urls import reverse
+from django.utils import timezone
 
-from liveblog.models import Story
+from liveblog.models import Entry, Story
 
 
 def change_url(obj):
@@ -23,6 +24,23 @@ def story_post(story, **overrides):
         "key_points-0-position": "1",
         "key_points-0-text": "A new key point",
         "key_points-0-pinned": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def admin_entry_post(entry, **overrides):
+    local = timezone.localtime(entry.published_at, entry.story.tzinfo)
+    data = {
+        "story": entry.story_id,
+        "status": entry.status,
+        "published_at_0": local.strftime("%Y-%m-%d"),
+        "published_at_1": local.strftime("%H:%M:%S"),
+        "headline": entry.headline,
+        "dateline": entry.dateline,
+        "body": entry.body,
+        "correction": entry.correction,
+        "revision": Entry.objects.get(pk=entry.pk).revision,
     }
     data.update(overrides)
     return data

@@ -1,3 +1,7 @@
+"""The live desk: posting, previews, drafts, key points and who may use it.
+
+Past 300 lines: one test per behaviour of the page reporters work in, kept together."""
+
 import io
 import re
 import uuid

@@ -1,4 +1,7 @@
-"""Feeds, structured data, social cards, sitemap, robots.txt, JSON API and embed."""
+"""Feeds, structured data, social cards, sitemap, robots.txt, JSON API and embed.
+
+Past 300 lines: one test per behaviour of each way stories leave the site, kept together
+as the README's "Distribution" section is."""
 
 import json
 import xml.etree.ElementTree as ET

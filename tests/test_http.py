@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from .factories import EntryFactory, PersonFactory, StoryFactory
-from .test_workflow import PUBLIC_SURFACES
+from .test_visibility import PUBLIC_SURFACES
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,8 @@
+"""Live updates: the version, the change log and the polling protocol (updates.py).
+
+Past 300 lines: one test per behaviour of the protocol readers' pages depend on,
+kept together as the README's "Live updates" section is."""
+
 import threading
 from datetime import UTC, datetime
 

@@ -4,6 +4,8 @@ two such app servers behind one Varnish that balances between them.
 
 Run with `make test-production` (it sets DATABASE_URL to the machine's PostgreSQL and
 REDIS_URL to a Redis of the tests' own, on port 6390, that they stop and start).
+Past 300 lines: the processes of two deployments (one app server, and two behind a
+balancer) and their faults, started in one place.
 """
 
 import os
