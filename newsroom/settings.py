@@ -290,6 +290,9 @@ LIVEBLOG_PUBLISHER = os.environ.get("LIVEBLOG_PUBLISHER", "Newsroom")
 LIVEBLOG_EMBED_ORIGINS = envorigins("LIVEBLOG_EMBED_ORIGINS")
 # A reader further behind than this many changes reloads the page instead.
 LIVEBLOG_MAX_CHANGES = envint("LIVEBLOG_MAX_CHANGES", 200)
+# The longest entry body the desk and the admin take, in characters: far beyond any real
+# live update (the demo's longest is 1,500), and what every page and feed would carry.
+LIVEBLOG_MAX_BODY_CHARS = envint("LIVEBLOG_MAX_BODY_CHARS", 20_000)
 
 LOGGING = {
     "version": 1,

@@ -53,6 +53,17 @@ def test_reporter_posts_an_entry_that_readers_see(client, reporter, story):
     assert f'By <a href="/people/{reporter.person.slug}/">' in page
 
 
+def test_a_body_over_the_limit_is_refused_in_the_admin_and_kept(client, reporter, story):
+    client.force_login(reporter)
+    body = "x" * 2_000_000
+    response = client.post(ADD_ENTRY, entry_post(story, body=body))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["body"] == ["Keep it under 20,000 characters (this has 2,000,000)."]
+    assert body in response.content.decode()
+    assert not Entry.objects.exists()
+
+
 def test_save_and_add_another_keeps_the_story(client, reporter, story):
     client.force_login(reporter)
     response = client.post(ADD_ENTRY, entry_post(story, _addanother="1"))

@@ -115,6 +115,17 @@ def test_a_refused_post_keeps_everything_typed(client, reporter, story):
     assert not Entry.objects.exists()
 
 
+def test_a_body_over_the_limit_is_refused_and_kept(client, reporter, story):
+    client.force_login(reporter)
+    body = "x" * 2_000_000
+    response = client.post(desk_url(story), compose(reporter, body=body))
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Keep it under 20,000 characters (this has 2,000,000)." in content
+    assert body in content
+    assert not Entry.objects.exists()
+
+
 def test_posting_the_same_form_twice_posts_once(client, reporter, story):
     client.force_login(reporter)
     data = compose(reporter)

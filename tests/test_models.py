@@ -160,3 +160,42 @@ def test_entry_day_is_the_story_day_not_the_server_day():
     html = Entry.objects.get(pk=entry.pk).html
     assert 'data-day="2020-01-07"' in html
     assert 'data-day-label="Tuesday, Jan. 7, 2020"' in html
+
+
+def test_an_entry_body_over_the_limit_is_refused_saying_the_limit_and_its_length():
+    entry = EntryFactory.build(body="x" * 2_000_000)
+    with pytest.raises(ValidationError) as error:
+        entry.full_clean()
+    assert error.value.message_dict["body"] == [
+        "Keep it under 20,000 characters (this has 2,000,000)."
+    ]
+
+
+def test_an_entry_body_at_the_limit_is_accepted():
+    story = StoryFactory()
+    EntryFactory.build(story=story, body="x" * 20_000).full_clean()
+
+
+def test_the_body_limit_is_read_from_settings_when_checked(settings):
+    settings.LIVEBLOG_MAX_BODY_CHARS = 100
+    entry = EntryFactory.build(body="x" * 101)
+    with pytest.raises(ValidationError, match="Keep it under 100 characters"):
+        entry.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("factory", "field", "limit"),
+    [
+        (StoryFactory, "lede", 5_000),
+        (EntryFactory, "correction", 2_000),
+        (PersonFactory, "bio", 2_000),
+        (KeyPointFactory, "text", 1_000),
+    ],
+)
+def test_free_text_over_its_limit_is_refused_saying_the_limit(factory, field, limit):
+    instance = factory.build(**{field: "x" * (limit + 1)})
+    with pytest.raises(ValidationError) as error:
+        instance.full_clean()
+    assert error.value.message_dict[field] == [
+        f"Keep it under {limit:,} characters (this has {limit + 1:,})."
+    ]

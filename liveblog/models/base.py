@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.db.models import F
 
@@ -14,6 +15,29 @@ def validate_image(file):
     # A file already stored was checked on its way in; only new uploads are read.
     if not getattr(file, "_committed", True):
         check_image(file)
+
+
+class MaxCharsValidator(MaxLengthValidator):
+    """Text of at most ``limit_value`` characters, refused with a message that says the
+    limit and the length. The limit may be a function, called on every check, so that a
+    setting is never read at import time.
+
+    Free text has no limit in the database (TextField): without this, one paste of a
+    few megabytes would go out in every page, poll, API answer and feed.
+    """
+
+    def __call__(self, value):
+        limit = self.limit_value() if callable(self.limit_value) else self.limit_value
+        if len(value) > limit:
+            raise ValidationError(
+                "Keep it under %(limit)s characters (this has %(length)s).",
+                code=self.code,
+                params={"limit": f"{limit:,}", "length": f"{len(value):,}"},
+            )
+
+
+def max_body_chars():
+    return settings.LIVEBLOG_MAX_BODY_CHARS
 
 
 class EditConflict(Exception):

@@ -15,7 +15,7 @@ from .. import changes
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
-from .base import Revisioned, validate_image
+from .base import MaxCharsValidator, Revisioned, max_body_chars, validate_image
 from .people import Person
 from .stories import Story, StoryChange
 
@@ -65,8 +65,9 @@ class Entry(Revisioned):
         max_length=80, blank=True, help_text="Where it was reported: “WASHINGTON”."
     )
     body = models.TextField(
+        validators=[MaxCharsValidator(max_body_chars)],
         help_text="Markdown: a blank line between paragraphs, **bold**, *italics*, "
-        "[link text](https://…), lists with - or 1., and > for a quotation."
+        "[link text](https://…), lists with - or 1., and > for a quotation.",
     )
     status = models.CharField(
         max_length=10,
@@ -97,7 +98,9 @@ class Entry(Revisioned):
     photo_caption = models.CharField(max_length=500, blank=True)
     photo_credit = models.CharField(max_length=200, blank=True)
     correction = models.TextField(
-        blank=True, help_text="A correction note shown with the entry, e.g. what was wrong."
+        blank=True,
+        validators=[MaxCharsValidator(2_000)],
+        help_text="A correction note shown with the entry, e.g. what was wrong.",
     )
     # The desk form's one-time token: posting the same form twice makes one entry.
     submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from .. import changes
-from .base import validate_image
+from .base import MaxCharsValidator, validate_image
 from .stories import StoryChange
 
 
@@ -20,7 +20,7 @@ class Person(models.Model):
         blank=True,
         help_text="“Defense Secretary”, “Pentagon reporter”",
     )
-    bio = models.TextField("short bio", blank=True)
+    bio = models.TextField("short bio", blank=True, validators=[MaxCharsValidator(2_000)])
     photo = models.ImageField(
         upload_to="people/", blank=True, validators=[validate_image], help_text="A headshot."
     )

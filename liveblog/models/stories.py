@@ -10,7 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
-from .base import Revisioned, default_time_zone, validate_time_zone
+from .base import MaxCharsValidator, Revisioned, default_time_zone, validate_time_zone
 
 
 class StoryQuerySet(models.QuerySet):
@@ -35,7 +35,9 @@ class Story(Revisioned):
     headline = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200, unique=True)
     lede = models.TextField(
-        blank=True, help_text="The summary at the top. Separate paragraphs with a blank line."
+        blank=True,
+        validators=[MaxCharsValidator(5_000)],
+        help_text="The summary at the top. Separate paragraphs with a blank line.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     time_zone = models.CharField(
@@ -221,7 +223,7 @@ class KeyPointQuerySet(models.QuerySet):
 
 class KeyPoint(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="key_points")
-    text = models.TextField()
+    text = models.TextField(validators=[MaxCharsValidator(1_000)])
     position = models.PositiveIntegerField(default=0)
     pinned = models.BooleanField(
         default=True, help_text="Only pinned key points are shown to readers."
