@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from . import permissions
 from .dates import ap_time
-from .images import clean_image
+from .images import check_image, clean_image
 from .models import Entry, Person, Story
 from .text import render_markdown
 
@@ -45,6 +45,19 @@ class ChoiceIdsMixin:
         for name in self._bad_choices:
             self.add_error(name, "That is not one of the available choices.")
         return cleaned
+
+
+class PhotoField(forms.ImageField):
+    """Django's image field, giving our reason for refusing a file before its own.
+
+    Django's check opens the image too, and says "not an image or a corrupted image" of
+    anything Pillow will not open, a photo of too many pixels included.
+    """
+
+    def to_python(self, data):
+        if isinstance(data, UploadedFile):
+            check_image(data)
+        return super().to_python(data)
 
 
 class ImageUploadsMixin:
@@ -154,6 +167,7 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
             "authors",
             "people",
         ]
+        field_classes = {"photo": PhotoField}
 
     def clean(self):
         cleaned = super().clean()
@@ -217,6 +231,7 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
             "authors",
             "published_at",
         ]
+        field_classes = {"photo": PhotoField}
         widgets = {
             "headline": forms.TextInput(attrs={"autocomplete": "off"}),
             "dateline": forms.TextInput(attrs={"list": "recent-datelines", "autocomplete": "off"}),
@@ -249,3 +264,4 @@ class PersonAdminForm(ImageUploadsMixin, forms.ModelForm):
     class Meta:
         model = Person
         fields = ["name", "slug", "title", "bio", "photo", "user"]
+        field_classes = {"photo": PhotoField}

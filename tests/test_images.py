@@ -1,16 +1,19 @@
 import io
 import struct
+import uuid
 import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from PIL import Image
 
 from liveblog import images
 from liveblog.images import check_image, clean_image
-from liveblog.models import Entry, Rendition
+from liveblog.models import Entry, Person, Rendition
 
+from .admin_posts import admin_entry_post, change_url
 from .factories import EntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,15 +75,75 @@ def test_a_truncated_image_is_refused():
         check_image(upload("photo.png", image_bytes("PNG")[:60]))
 
 
-@pytest.mark.parametrize("side", [8_000, 50_000])  # 64 megapixels; a 2.5-gigapixel bomb
-def test_a_decompression_bomb_is_refused_without_decoding_it(side):
-    # A tiny PNG whose header claims side × side pixels.
+def png_claiming(width, height):
+    """A tiny PNG whose header claims width × height pixels."""
     png = bytearray(image_bytes("PNG", size=(1, 1)))
     ihdr = png.index(b"IHDR")
-    png[ihdr + 4 : ihdr + 12] = struct.pack(">II", side, side)
+    png[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
     png[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(png[ihdr : ihdr + 17])))
+    return bytes(png)
+
+
+# 50 megapixels is past our limit; 100 past Pillow's warning (89); 400 past its refusal (179).
+OVERSIZED = pytest.mark.parametrize(
+    "size", [(10_000, 5_000), (10_000, 10_000), (20_000, 20_000)], ids=["50MP", "100MP", "400MP"]
+)
+TOO_BIG = "more than we can take (40 megapixels)"
+
+
+@pytest.mark.parametrize("side", [8_000, 50_000])  # 64 megapixels; a 2.5-gigapixel bomb
+def test_a_decompression_bomb_is_refused_without_decoding_it(side):
     with pytest.raises(ValidationError, match="than we can take"):
-        check_image(upload("bomb.png", bytes(png)))
+        check_image(upload("bomb.png", png_claiming(side, side)))
+
+
+def test_an_image_pillow_refuses_to_open_is_refused_with_its_pixel_count():
+    with pytest.raises(ValidationError, match=r"has 400,000,000 pixels, more than we can take"):
+        check_image(upload("huge.png", png_claiming(20_000, 20_000)))
+
+
+@OVERSIZED
+def test_an_oversized_photo_is_refused_at_the_desk_for_its_size(client, reporter, story, size):
+    client.force_login(reporter)
+    photo = upload("huge.png", png_claiming(*size), "image/png")
+    response = client.post(
+        reverse("liveblog:desk", args=[story.slug]),
+        {
+            "headline": "Satellite view",
+            "body": "The base from above.",
+            "photo": photo,
+            "photo_alt": "The base from above",
+            "submission_id": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 400
+    assert TOO_BIG in response.content.decode()
+    assert not Entry.objects.exists()
+
+
+@OVERSIZED
+def test_an_oversized_photo_is_refused_in_the_admin_entry_form_for_its_size(
+    client, editor, story, size
+):
+    entry = EntryFactory(story=story)
+    client.force_login(editor)
+    photo = upload("huge.png", png_claiming(*size), "image/png")
+    data = admin_entry_post(entry, photo=photo, photo_alt="The base from above")
+    response = client.post(change_url(entry), data)
+    assert response.status_code == 200
+    assert TOO_BIG in response.context["adminform"].form.errors["photo"][0]
+
+
+@OVERSIZED
+def test_an_oversized_headshot_is_refused_in_the_admin_for_its_size(client, editor, size):
+    client.force_login(editor)
+    photo = upload("huge.png", png_claiming(*size), "image/png")
+    response = client.post(
+        reverse("admin:liveblog_person_add"), {"name": "X", "slug": "x", "photo": photo}
+    )
+    assert response.status_code == 200
+    assert TOO_BIG in response.context["adminform"].form.errors["photo"][0]
+    assert not Person.objects.filter(slug="x").exists()
 
 
 def test_a_file_over_the_byte_limit_is_refused(monkeypatch):
@@ -163,10 +226,6 @@ def test_a_photo_needs_alt_text(story):
 
 
 def test_a_headshot_uploaded_in_the_admin_is_cleaned(client, editor):
-    from django.urls import reverse
-
-    from liveblog.models import Person
-
     client.force_login(editor)
     photo = upload("headshot.jpg", image_bytes(size=(300, 400), exif=gps_exif()))
     response = client.post(
@@ -179,10 +238,6 @@ def test_a_headshot_uploaded_in_the_admin_is_cleaned(client, editor):
 
 
 def test_a_headshot_that_is_not_an_image_is_refused_in_the_admin(client, editor):
-    from django.urls import reverse
-
-    from liveblog.models import Person
-
     client.force_login(editor)
     response = client.post(
         reverse("admin:liveblog_person_add"),
