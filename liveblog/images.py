@@ -10,6 +10,7 @@ format's header), so only the image that Pillow decoded is ever served.
 import io
 import os
 import re
+import secrets
 import warnings
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,8 @@ FORMATS = {
     "GIF": (".gif",),
 }
 RENDITION_WIDTHS = (480, 960, 1440)
+# Each ending we take, and the one we store a file of its format under.
+STORED_EXTENSIONS = {ext: endings[0] for endings in FORMATS.values() for ext in endings}
 
 
 def check_image(upload):
@@ -75,10 +78,18 @@ def check_image(upload):
     return image_format
 
 
+def stored_name(filename):
+    """A name to store an image under that says nothing of the one it came with (a
+    reporter's file name can name a source or a place): random, ending as its format
+    does. The ending of ``filename`` was checked against the image's content."""
+    extension = STORED_EXTENSIONS.get(os.path.splitext(filename)[1].lower(), "")
+    return secrets.token_hex(16) + extension
+
+
 def clean_image(upload):
     """The upload re-encoded from its pixels: upright (EXIF orientation applied), with
-    no EXIF, GPS, comments or other metadata. Returns a ContentFile with the same name.
-    An animated GIF keeps its first frame."""
+    no EXIF, GPS, comments or other metadata. Returns a ContentFile named for the format
+    Pillow found. An animated GIF keeps its first frame."""
     image_format = check_image(upload)
     try:
         return _reencode(upload, image_format)
@@ -103,7 +114,7 @@ def _reencode(upload, image_format):
             options["transparency"] = upright.info["transparency"]
         buffer = io.BytesIO()
         pixels.save(buffer, format=image_format, **options)
-    return ContentFile(buffer.getvalue(), name=os.path.basename(upload.name))
+    return ContentFile(buffer.getvalue(), name=f"photo{FORMATS[image_format][0]}")
 
 
 def make_rendition(source_file, width, image_format):

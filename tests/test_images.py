@@ -102,11 +102,8 @@ def test_an_image_pillow_refuses_to_open_is_refused_with_its_pixel_count():
         check_image(upload("huge.png", png_claiming(20_000, 20_000)))
 
 
-@OVERSIZED
-def test_an_oversized_photo_is_refused_at_the_desk_for_its_size(client, reporter, story, size):
-    client.force_login(reporter)
-    photo = upload("huge.png", png_claiming(*size), "image/png")
-    response = client.post(
+def post_from_desk(client, story, photo):
+    return client.post(
         reverse("liveblog:desk", args=[story.slug]),
         {
             "headline": "Satellite view",
@@ -116,6 +113,12 @@ def test_an_oversized_photo_is_refused_at_the_desk_for_its_size(client, reporter
             "submission_id": str(uuid.uuid4()),
         },
     )
+
+
+@OVERSIZED
+def test_an_oversized_photo_is_refused_at_the_desk_for_its_size(client, reporter, story, size):
+    client.force_login(reporter)
+    response = post_from_desk(client, story, upload("huge.png", png_claiming(*size), "image/png"))
     assert response.status_code == 400
     assert TOO_BIG in response.content.decode()
     assert not Entry.objects.exists()
@@ -246,3 +249,48 @@ def test_a_headshot_that_is_not_an_image_is_refused_in_the_admin(client, editor)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["photo"]
     assert not Person.objects.filter(slug="x").exists()
+
+
+# Words of a reporter's file name that must not reach the published address.
+SECRET_WORDS = ("secret", "source", "gps")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "extension"),
+    [
+        ("secret-source-gps.jpg", "JPEG", ".jpg"),
+        ("Secret-Source-GPS.JPEG", "JPEG", ".jpg"),
+        ("secret-source-gps.png", "PNG", ".png"),
+    ],
+)
+def test_a_photo_is_stored_under_a_random_name_with_its_format_extension(
+    client, reporter, story, name, fmt, extension
+):
+    client.force_login(reporter)
+    assert post_from_desk(client, story, upload(name, image_bytes(fmt))).status_code == 302
+    stored = Entry.objects.get().photo.name
+    assert stored.startswith("entries/")
+    assert stored.endswith(extension)
+    assert not any(word in stored.lower() for word in SECRET_WORDS)
+
+
+def test_renditions_are_stored_under_random_names(client, reporter, story):
+    client.force_login(reporter)
+    post_from_desk(client, story, upload("secret-source-gps.jpg", image_bytes()))
+    names = list(Rendition.objects.values_list("file", flat=True))
+    assert len(names) == 6
+    assert all(name.endswith((".webp", ".jpg")) for name in names)
+    assert not any(word in name.lower() for name in names for word in SECRET_WORDS)
+
+
+def test_a_headshot_is_stored_under_a_random_name(client, editor):
+    client.force_login(editor)
+    photo = upload("secret-source-gps.jpg", image_bytes(size=(300, 400)))
+    client.post(
+        reverse("admin:liveblog_person_add"),
+        {"name": "Mark Esper", "slug": "esper", "photo": photo},
+    )
+    stored = Person.objects.get(slug="esper").photo.name
+    assert stored.startswith("people/")
+    assert stored.endswith(".jpg")
+    assert not any(word in stored.lower() for word in SECRET_WORDS)

@@ -1,7 +1,5 @@
 """Entries, and the renditions of their photos."""
 
-import os
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -12,12 +10,20 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
-from ..images import RENDITION_WIDTHS, make_rendition
+from ..images import RENDITION_WIDTHS, make_rendition, stored_name
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
 from .base import MaxCharsValidator, Revisioned, max_body_chars, validate_image
 from .people import Person
 from .stories import Story, StoryChange
+
+
+def entry_photo_path(instance, filename):
+    return timezone.now().strftime("entries/%Y/%m/") + stored_name(filename)
+
+
+def rendition_path(instance, filename):
+    return timezone.now().strftime("renditions/%Y/%m/") + stored_name(filename)
 
 
 class EntryQuerySet(models.QuerySet):
@@ -88,7 +94,7 @@ class Entry(Revisioned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
     )
     body_html = models.TextField(blank=True, editable=False)
-    photo = models.ImageField(upload_to="entries/%Y/%m/", blank=True, validators=[validate_image])
+    photo = models.ImageField(upload_to=entry_photo_path, blank=True, validators=[validate_image])
     photo_alt = models.CharField(
         "photo alt text",
         max_length=300,
@@ -239,9 +245,7 @@ class Rendition(models.Model):
     # The width asked for; a smaller photo is never scaled up, so ``width`` may be less.
     max_width = models.PositiveIntegerField()
     format = models.CharField(max_length=10)
-    file = models.ImageField(
-        upload_to="renditions/%Y/%m/", width_field="width", height_field="height"
-    )
+    file = models.ImageField(upload_to=rendition_path, width_field="width", height_field="height")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
 
@@ -272,13 +276,11 @@ class Rendition(models.Model):
                     if made is None:
                         return []
                     content, _size = made
-                    stem = os.path.splitext(os.path.basename(image_file.name))[0]
-                    name = f"{stem}-{width}.{fmt.lower()}"
                     existing, _ = cls.objects.get_or_create(
                         source=image_file.name,
                         max_width=width,
                         format=fmt,
-                        defaults={"file": ContentFile(content, name=name)},
+                        defaults={"file": ContentFile(content, name=f"rendition.{fmt.lower()}")},
                     )
                 renditions.append(existing)
         return renditions

@@ -5,8 +5,13 @@ from django.db import models
 from django.urls import reverse
 
 from .. import changes
+from ..images import stored_name
 from .base import MaxCharsValidator, validate_image
 from .stories import StoryChange
+
+
+def headshot_path(instance, filename):
+    return "people/" + stored_name(filename)
 
 
 class Person(models.Model):
@@ -22,7 +27,7 @@ class Person(models.Model):
     )
     bio = models.TextField("short bio", blank=True, validators=[MaxCharsValidator(2_000)])
     photo = models.ImageField(
-        upload_to="people/", blank=True, validators=[validate_image], help_text="A headshot."
+        upload_to=headshot_path, blank=True, validators=[validate_image], help_text="A headshot."
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
