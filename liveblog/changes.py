@@ -46,8 +46,9 @@ from . import purge
 
 # A key lives at most this long: the bound on staleness if an after-commit step is lost.
 VERSION_LIFETIME = 60
+VERSION_KEY_PREFIX = "liveblog:story-version:"
 # The version keys, for a cache backend that must forget them all (redis_cache.py).
-VERSION_KEY_PATTERN = "*liveblog:story-version:*"
+VERSION_KEY_PATTERN = f"*{VERSION_KEY_PREFIX}*"
 # A change touching more entries than this tells open pages to reload rather than
 # sending them every entry.
 MAX_ENTRIES_PER_CHANGE = 50
@@ -60,6 +61,7 @@ _local = threading.local()
 class _StoryChanges:
     kinds: set = field(default_factory=set)
     entry_ids: set = field(default_factory=set)
+    # Entry id -> the instance its caller holds, whose ``html`` follows the stored one.
     to_render: dict = field(default_factory=dict)
 
 
@@ -99,22 +101,31 @@ def batch():
 
 def _make_changes(pending):
     # Models announce their own changes from save(), so they are imported where used.
-    from .models import Story, StoryChange
+    from .models import Entry, Story, StoryChange
 
-    if not pending:
-        return
-    # In id order, so two batches that touch the same stories lock their rows in the
-    # same order and cannot deadlock.
+    # In id order: each story's row is locked here (refresh_next_due, bump_version), so
+    # two batches that touch the same stories lock them in the same order.
     for story_id in sorted(pending):
         changes = pending[story_id]
-        for entry in changes.to_render.values():
+        story = Story.objects.filter(pk=story_id).first()
+        if story is None:
+            continue  # deleted in this batch: its readers' pages are gone with it
+        story.refresh_next_due()
+        # Rendered from what the database holds now, not from the instances announced:
+        # a savepoint rolled back inside the batch, or the story changed after the
+        # entry, must not reach the stored HTML.
+        for entry in Entry.objects.filter(story=story, pk__in=changes.to_render):
+            entry.story = story
             entry.refresh_html()
+            changes.to_render[entry.pk].html = entry.html
         kinds, entry_ids = changes.kinds, changes.entry_ids
         if StoryChange.Kind.RELOAD in kinds or len(entry_ids) > MAX_ENTRIES_PER_CHANGE:
             kinds, entry_ids = {StoryChange.Kind.RELOAD}, set()
-        Story(pk=story_id).bump_version(kinds, entry_ids)
+        story.bump_version(kinds, entry_ids)
     story_ids = list(pending)
-    transaction.on_commit(lambda: publish_versions(story_ids))
+    # Robust: the change is committed by then; a cache or queue that fails is logged,
+    # and the version's lifetime bounds what it leaves behind.
+    transaction.on_commit(lambda: publish_versions(story_ids), robust=True)
 
 
 def publish_versions(story_ids):
@@ -122,22 +133,29 @@ def publish_versions(story_ids):
     the others, and queue the purges of every answer about them."""
     from .models import Story  # see _make_changes
 
-    rows = Story.objects.filter(pk__in=story_ids).values("slug", "status", "version", "next_due_at")
+    rows = Story.objects.filter(pk__in=story_ids).values(
+        "pk", "slug", "status", "version", "next_due_at"
+    )
     keys = []
     for row in rows:
+        key = version_key(row["slug"])
         if row["status"] in Story.PUBLIC_STATUSES:
-            cache.set(
-                version_key(row["slug"]), row["version"], version_lifetime(row["next_due_at"])
-            )
+            cache.set(key, row["version"], version_lifetime(row["next_due_at"]))
+            # Another commit may have read and published a newer version between this
+            # one's read and its write: checking after writing means that whichever
+            # writes last, an older version does not stay.
+            public = Story.objects.public().filter(pk=row["pk"], version=row["version"])
+            if not public.exists():
+                cache.delete(key)
         else:
-            forget_version(row["slug"])
+            cache.delete(key)
         keys.append(purge.story_key(row["slug"]))
     if keys:
         purge.queue(*keys, purge.LISTS_KEY)
 
 
 def version_key(slug):
-    return f"liveblog:story-version:{slug}"
+    return f"{VERSION_KEY_PREFIX}{slug}"
 
 
 def version_lifetime(next_due_at):
@@ -168,5 +186,8 @@ def remember_version(story):
         cache.delete(key)
 
 
-def forget_version(slug):
+def forget_slug(slug):
+    """After a story's address changed or it was deleted: forget its version and purge
+    the answers cached under it."""
     cache.delete(version_key(slug))
+    purge.queue(purge.story_key(slug), purge.LISTS_KEY)

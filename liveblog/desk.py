@@ -147,7 +147,10 @@ def pin_key_point(request, slug, pk):
     if not permissions.can_edit_key_points(request.user):
         raise PermissionDenied
     entry = get_object_or_404(story.entries, pk=pk)
-    if services.key_point_add(entry=entry, user=request.user) is None:
+    if not story.entries.public().filter(pk=entry.pk).exists():
+        # A key point is public at once: it must not show a draft or scheduled entry.
+        messages.error(request, f"Publish “{entry.headline}” first: readers can’t see it yet.")
+    elif services.key_point_add(entry=entry, user=request.user) is None:
         messages.info(request, f"Already a key point: “{entry.headline}”.")
     else:
         messages.success(request, f"Pinned as a key point: “{entry.headline}”.")

@@ -65,15 +65,16 @@ class ImageUploadsMixin:
 
     image_fields = ()
 
-    def _post_clean(self):
+    def clean(self):
+        cleaned = super().clean()
         for name in self.image_fields:
-            upload = self.cleaned_data.get(name)
+            upload = cleaned.get(name)
             if isinstance(upload, UploadedFile) and name not in self.errors:
                 try:
-                    self.cleaned_data[name] = clean_image(upload)
+                    cleaned[name] = clean_image(upload)
                 except forms.ValidationError as error:
                     self.add_error(name, error)
-        super()._post_clean()
+        return cleaned
 
 
 class NoLostUpdatesForm(forms.ModelForm):

@@ -10,6 +10,7 @@ never waits on the network. The worker is a thread in each app process
 caches simply expire answers after their short lifetimes.
 """
 
+import http.client
 import logging
 import threading
 import urllib.error
@@ -30,13 +31,16 @@ LISTS_KEY = "stories"
 # A failed purge is tried again after 1 s, then 2, 4… up to a minute between tries, ten
 # tries in all: about four minutes. Giving up then is right: a cache in front keeps a
 # public answer at most s-maxage + stale-while-revalidate (40 s with the default
-# settings, see views.cache_control), so by then what the purge was meant to remove has
+# settings, see http.public_cache), so by then what the purge was meant to remove has
 # expired by itself; a later purge is moot, and retrying forever would only fill the queue.
 FIRST_RETRY_SECONDS = 1
 LAST_RETRY_SECONDS = 60
 MAX_ATTEMPTS = 10
 # The longest a worker sleeps while purges wait: other processes queue them too.
 POLL_SECONDS = 5
+# A claimed purge is someone's to send for this long; if its worker dies meanwhile (a
+# process that exits, a recycled gunicorn worker), another sends it after that.
+CLAIM_SECONDS = 30
 
 
 def story_key(slug):
@@ -71,8 +75,13 @@ def queue(*keys):
                 if dropped:
                     logger.warning("Purge queue is full: dropped %s", " ".join(dropped))
             now = timezone.now()
+            # A key already waiting becomes due now, also while a worker sends it or
+            # waits to retry it: the change it purges for came after that send.
             Purge.objects.bulk_create(
-                [Purge(key=key, due_at=now, queued_at=now) for key in keys], ignore_conflicts=True
+                [Purge(key=key, due_at=now, queued_at=now) for key in keys],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=["due_at", "attempts"],
             )
     except DatabaseError:
         logger.exception("Queueing purges of %s failed", " ".join(keys))
@@ -85,19 +94,28 @@ def send_due():
     """Send each purge that is due, once, and return when the next one falls due (None
     when none waits). A purge that fails is queued again for later, or given up.
 
-    Any number of workers, in any processes, may run this at once: a row belongs to the
-    one whose DELETE removed it, so each queued key is sent once. A worker that dies
-    between the DELETE and the request loses that purge; the caches expire it instead.
+    Any number of workers, in any processes, may run this at once: a worker claims a
+    row by moving its due time CLAIM_SECONDS ahead, in an UPDATE that only one of them
+    wins, and deletes it once sent. A worker that dies after claiming leaves the row to
+    fall due again, so the purge is sent late rather than lost.
     """
-    due = Purge.objects.filter(due_at__lte=timezone.now()).order_by("due_at")
-    for row in due.values("pk", "key", "attempts", "queued_at"):
-        deleted, _ = Purge.objects.filter(pk=row["pk"]).delete()
-        if deleted:
-            _send(row)
+    if not settings.LIVEBLOG_PURGE_URL:
+        return None
+    now = timezone.now()
+    due = Purge.objects.filter(due_at__lte=now).order_by("due_at")
+    for row in due.values("pk", "key", "attempts", "due_at"):
+        claim_until = now + timedelta(seconds=CLAIM_SECONDS)
+        claimed = Purge.objects.filter(pk=row["pk"], due_at=row["due_at"]).update(
+            due_at=claim_until
+        )
+        if claimed:
+            _send(row, Purge.objects.filter(pk=row["pk"], due_at=claim_until))
     return Purge.objects.aggregate(next_due=Min("due_at"))["next_due"]
 
 
-def _send(row):
+def _send(row, claimed):
+    """Send one claimed purge. ``claimed`` is its row while nobody queued the key again:
+    a key queued during the send stays due, to be sent again."""
     url, key = settings.LIVEBLOG_PURGE_URL, row["key"]
     try:
         request = urllib.request.Request(  # noqa: S310 - a URL from our own settings
@@ -105,32 +123,27 @@ def _send(row):
         )
         with urllib.request.urlopen(request, timeout=settings.LIVEBLOG_PURGE_TIMEOUT):  # noqa: S310
             pass
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         failure = error
     else:
+        claimed.delete()
         logger.info("Purged %s at %s", key, url)
         return
     attempts = row["attempts"] + 1
-    # Refused, timed out or a 5xx may pass; a 4xx or a URL urllib cannot use will not.
+    # Refused, timed out, a 5xx or a garbled answer may pass; a 4xx or a URL urllib
+    # cannot use will not.
     lasting = isinstance(failure, ValueError) or (
         isinstance(failure, urllib.error.HTTPError) and failure.code < 500
     )
     if lasting or attempts >= MAX_ATTEMPTS:
+        claimed.delete()
         logger.error("Gave up purging %s at %s after %d tries: %s", key, url, attempts, failure)
         return
     delay = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), LAST_RETRY_SECONDS)
-    # A conflict means the key was queued again meanwhile: that row will purge it.
-    Purge.objects.bulk_create(
-        [
-            Purge(
-                key=key,
-                due_at=timezone.now() + timedelta(seconds=delay),
-                attempts=attempts,
-                queued_at=row["queued_at"],
-                last_error=str(failure)[:300],
-            )
-        ],
-        ignore_conflicts=True,
+    claimed.update(
+        due_at=timezone.now() + timedelta(seconds=delay),
+        attempts=attempts,
+        last_error=str(failure)[:300],
     )
     logger.warning("Purging %s at %s failed, retrying in %d s: %s", key, url, delay, failure)
 
@@ -197,15 +210,20 @@ def start_worker():
 
 
 def stop_worker():
-    """Stop this process's worker thread, if one runs, after its current round."""
+    """Stop this process's worker thread, if one runs, after its current round; return
+    it (None when none ran)."""
     global _worker
     with _worker_lock:
         worker, _worker = _worker, None
-    if worker is not None and worker.is_alive():
-        worker.stop()
+    if worker is None or not worker.is_alive():
+        return None
+    worker.stop()
+    return worker
 
 
 def _wake_worker():
-    worker = start_worker()
-    if worker is not None:
+    # Only a worker that runs: a short-lived process (a command, a shell) leaves its
+    # purges to the app's workers rather than start a thread that dies with it.
+    worker = _worker
+    if worker is not None and worker.is_alive():
         worker.wake.set()

@@ -48,6 +48,8 @@ class ResilientRedisCache(RedisCache):
 
     def _forget_versions(self):
         try:
+            # Django's RedisCache offers no pattern delete: its client is the way to
+            # Redis's SCAN, as the backend's own methods reach it.
             client = self._cache.get_client(write=True)
             keys = list(client.scan_iter(match=VERSION_KEY_PATTERN, count=1000))
             if keys:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, pre_delete
 from django.dispatch import receiver
 
-from . import changes, purge
+from . import changes
 from .models import Entry, KeyPoint, Person, Story, StoryChange
 
 
@@ -54,11 +54,7 @@ def announce_key_point_removal(sender, instance, origin=None, **kwargs):
 
 @receiver(post_delete, sender=Story)
 def forget_deleted_story(sender, instance, **kwargs):
-    def forget():
-        changes.forget_version(instance.slug)
-        purge.queue(purge.story_key(instance.slug), purge.LISTS_KEY)
-
-    transaction.on_commit(forget)
+    transaction.on_commit(lambda: changes.forget_slug(instance.slug), robust=True)
 
 
 @receiver(pre_delete, sender=Person)

@@ -190,6 +190,19 @@ def test_an_editor_pins_an_entry_headline_as_a_key_point(client, editor, story):
     assert point.entry == entry and point.pinned and point.position == 2
 
 
+@pytest.mark.parametrize(
+    "state",
+    [{"status": Entry.Status.DRAFT}, {"published_at": timezone.now() + timedelta(hours=1)}],
+    ids=["draft", "scheduled"],
+)
+def test_an_entry_readers_cannot_see_yet_does_not_become_a_key_point(client, editor, story, state):
+    entry = EntryFactory(story=story, headline="Embargoed", **state)
+    client.force_login(editor)
+    response = client.post(reverse("liveblog:desk_pin", args=[story.slug, entry.pk]), follow=True)
+    assert not KeyPoint.objects.exists()
+    assert "Publish “Embargoed” first" in response.content.decode()
+
+
 def test_a_reporter_cannot_pin_or_reorder_key_points(client, reporter, story):
     point = KeyPointFactory(story=story)
     entry = EntryFactory(story=story)

@@ -41,6 +41,7 @@ def test_every_visible_change_advances_the_version_and_logs_it(story):
     story.refresh_from_db()
     steps = list(story.changes.values_list("kinds", "entry_ids"))
     assert steps == [
+        (["story"], []),  # created live: on the front page and in the feeds
         (["entry"], [entry_id]),
         (["entry"], [entry_id]),
         (["entry"], [entry_id]),
@@ -49,8 +50,8 @@ def test_every_visible_change_advances_the_version_and_logs_it(story):
         (["story"], []),
         (["entry_removed"], [entry_id]),
     ]
-    assert versions(story) == list(range(1, 8))
-    assert story.version == 7
+    assert versions(story) == list(range(1, 9))
+    assert story.version == 8
 
 
 def test_renaming_an_author_is_a_change_readers_get(client, story):
@@ -191,15 +192,16 @@ def test_future_version_asks_the_reader_to_reload(client, story):
     EntryFactory(story=story)
     payload = updates(client, story, 999).json()
     assert payload["reload"] is True
-    assert payload["version"] == 1
+    assert payload["version"] == Story.objects.get(pk=story.pk).version
 
 
 def test_reader_far_behind_is_asked_to_reload(client, story, settings):
     settings.LIVEBLOG_MAX_CHANGES = 3
     for _ in range(5):
         EntryFactory(story=story)
-    assert updates(client, story, 0).json()["reload"] is True
-    assert updates(client, story, 2).json()["reload"] is False
+    current = Story.objects.get(pk=story.pk).version
+    assert updates(client, story, current - 4).json()["reload"] is True
+    assert updates(client, story, current - 3).json()["reload"] is False
 
 
 def test_updates_of_a_draft_story_are_the_same_404_as_a_missing_one(client):
@@ -286,7 +288,7 @@ def test_concurrent_posts_get_consecutive_versions_without_gaps_or_duplicates():
         thread.join()
     assert errors == []
     story.refresh_from_db()
-    total = writers * per_writer
+    total = writers * per_writer + 1  # and the story's own creation, live
     assert story.version == total
     assert versions(story) == list(range(1, total + 1))
     entry_ids = [ids for step in story.changes.values_list("entry_ids", flat=True) for ids in step]

@@ -209,12 +209,12 @@ def test_a_worker_skips_the_keys_another_worker_sent_meanwhile(settings, endpoin
     purge.queue(*keys)
     send = purge._send
 
-    def another_worker_runs_first(row):
+    def another_worker_runs_first(row, claimed):
         # The first worker has listed every due row; the second sends them all while
         # the first sends its first one.
         monkeypatch.setattr(purge, "_send", send)
         purge.send_due()
-        send(row)
+        send(row, claimed)
 
     monkeypatch.setattr(purge, "_send", another_worker_runs_first)
     purge.send_due()
@@ -258,12 +258,13 @@ def test_the_worker_thread_sends_what_was_queued(settings, endpoints):
     settings.LIVEBLOG_PURGE_URL = endpoint.url
     settings.LIVEBLOG_PURGE_IN_PROCESS = True
     try:
+        purge.start_worker()  # as gunicorn does in each of its workers
         purge.queue("story-iran")
         deadline = time.monotonic() + 5
         while not endpoint.purged and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
-        purge._worker.stop()
+        purge.stop_worker()
     assert endpoint.purged == ["story-iran"]
     assert queued_keys() == []
 
@@ -298,3 +299,74 @@ def test_send_purges_once_sends_what_is_due_and_exits(settings, endpoints):
     purge.queue("story-iran")
     call_command("send_purges", "--once")
     assert endpoint.purged == ["story-iran"]
+
+
+def test_a_short_lived_process_starts_no_worker_and_its_purges_wait(settings, endpoints):
+    endpoint = endpoints()
+    settings.LIVEBLOG_PURGE_URL = endpoint.url
+    settings.LIVEBLOG_PURGE_IN_PROCESS = True
+    purge.queue("story-iran")  # as a management command or a shell does
+    assert purge.stop_worker() is None
+    assert endpoint.connections == []
+    assert queued_keys() == ["story-iran"]
+
+
+def test_a_purge_claimed_by_a_worker_that_died_is_sent_later(settings, endpoints, clock):
+    endpoint = endpoints()
+    settings.LIVEBLOG_PURGE_URL = endpoint.url
+    purge.queue("story-iran")
+
+    def dies_while_sending(row, claimed):
+        raise SystemExit  # the process exits with the purge claimed, not sent
+
+    with pytest.raises(SystemExit):
+        original, purge._send = purge._send, dies_while_sending
+        try:
+            purge.send_due()
+        finally:
+            purge._send = original
+    assert purge.send_due() is not None  # still claimed: nobody sends it yet
+    assert endpoint.purged == []
+    clock.advance(seconds=purge.CLAIM_SECONDS + 1)
+    purge.send_due()
+    assert endpoint.purged == ["story-iran"]
+    assert queued_keys() == []
+
+
+def test_a_key_queued_while_it_was_being_sent_is_sent_again(settings, endpoints, monkeypatch):
+    endpoint = endpoints()
+    settings.LIVEBLOG_PURGE_URL = endpoint.url
+    purge.queue("story-iran")
+    send = purge._send
+
+    def a_change_commits_meanwhile(row, claimed):
+        purge.queue("story-iran")
+        send(row, claimed)
+
+    monkeypatch.setattr(purge, "_send", a_change_commits_meanwhile)
+    purge.send_due()
+    monkeypatch.setattr(purge, "_send", send)
+    assert queued_keys() == ["story-iran"]
+    purge.send_due()
+    assert endpoint.purged == ["story-iran", "story-iran"]
+
+
+def test_a_garbled_answer_is_retried_not_lost(settings, caplog):
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer_garbage():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    settings.LIVEBLOG_PURGE_URL = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    try:
+        purge.queue("story-iran", "stories")
+        purge.send_due()
+    finally:
+        server.close()
+    assert queued_keys() == ["stories", "story-iran"]
+    assert Purge.objects.filter(attempts=1).exists()
+    assert "retrying" in caplog.text

@@ -12,8 +12,10 @@ def to_lists(apps, schema_editor):
 def to_columns(apps, schema_editor):
     StoryChange = apps.get_model("liveblog", "StoryChange")
     for change in StoryChange.objects.all().iterator():
-        change.kind = change.kinds[0] if change.kinds else "reload"
-        change.entry_id = change.entry_ids[0] if change.entry_ids else None
+        # A step of several kinds or entries has no one-column form: open pages reload.
+        lossy = len(change.kinds) != 1 or len(change.entry_ids) > 1
+        change.kind = "reload" if lossy else change.kinds[0]
+        change.entry_id = None if lossy or not change.entry_ids else change.entry_ids[0]
         change.save(update_fields=["kind", "entry_id"])
 
 

@@ -13,6 +13,8 @@ from ..images import check_image
 
 def validate_image(file):
     # A file already stored was checked on its way in; only new uploads are read.
+    # FieldFile has no public word for "not saved yet": _committed is what Django's own
+    # FileField.pre_save reads for it.
     if not getattr(file, "_committed", True):
         check_image(file)
 
@@ -72,8 +74,11 @@ class Revisioned(models.Model):
             claim = rows if expected is None else rows.filter(revision=expected)
             if claim.update(revision=F("revision") + 1):
                 self.revision = rows.values_list("revision", flat=True).get()
-            elif expected is not None and rows.exists():
+            elif rows.exists():
                 raise EditConflict(f"{self._meta.model_name} {self.pk}: not at {expected}")
+            else:
+                # Deleted since it was loaded: saving would bring it back.
+                raise EditConflict(f"{self._meta.model_name} {self.pk}: deleted")
             super().save(*args, **kwargs)
         self.expected_revision = None
 

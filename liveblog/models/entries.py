@@ -149,7 +149,6 @@ class Entry(Revisioned):
         with changes.batch():
             super().save(*args, **kwargs)
             changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self])
-            self.story.refresh_next_due()
             if old and old["story_id"] != self.story_id:
                 # Readers of the story it left must drop it.
                 changes.announce(

@@ -105,9 +105,11 @@ class Story(Revisioned):
         with changes.batch():
             super().save(*args, **kwargs)
             if old is None:
+                if self.is_public:  # on the front page, in the feeds and the sitemap
+                    changes.announce(self.pk, StoryChange.Kind.STORY)
                 return
             if old["slug"] != self.slug:
-                transaction.on_commit(lambda: changes.forget_version(old["slug"]))
+                transaction.on_commit(lambda: changes.forget_slug(old["slug"]), robust=True)
             rendering_changed = (old["slug"], old["time_zone"]) != (self.slug, self.time_zone)
             if rendering_changed:
                 # Every entry shows the story's zone and URL in its stored HTML.
@@ -154,9 +156,11 @@ class Story(Revisioned):
         has seen every change up to N, with no gap and no duplicate.
         """
         with transaction.atomic():
-            Story.objects.filter(pk=self.pk).update(
+            bumped = Story.objects.filter(pk=self.pk).update(
                 version=F("version") + 1, updated_at=timezone.now()
             )
+            if not bumped:
+                return None  # deleted meanwhile: nobody is left to tell
             self.version = Story.objects.filter(pk=self.pk).values_list("version", flat=True).get()
             StoryChange.objects.create(
                 story_id=self.pk,
