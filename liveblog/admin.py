@@ -5,8 +5,11 @@ together. Permissions come from permissions.py, workflows from services.py, and 
 save reaches readers as one change per story (changes.py).
 """
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -15,13 +18,47 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import changes, services
-from .dates import ap_datetime
+from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .permissions import can_edit_entry, is_editor
 
+# What the date drill-down (date_hierarchy) may ask for: ?<field>__year=…&…__month=…
+DRILL_DOWN = {"year": (EARLIEST.year, LATEST.year), "month": (1, 12), "day": (1, 31)}
 
-class OneChangePerStoryAdmin(SimpleHistoryAdmin):
+
+class DateLookupsChangeList(ChangeList):
+    """A change list that answers a date in its query string that is out of range, or
+    that Python cannot make (?published_at__year=99999999999, ?created_at__year=9999,
+    whose next year is 10000), as a bad lookup: the admin shows the list unfiltered
+    (?e=1), never a 500."""
+
+    def get_filters(self, request):
+        for part, (low, high) in DRILL_DOWN.items() if self.date_hierarchy else ():
+            for value in request.GET.getlist(f"{self.date_hierarchy}__{part}"):
+                if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+                    self.model_admin.message_user(request, OUT_OF_RANGE, messages.ERROR)
+                    raise IncorrectLookupParameters(f"{part} {value!r} is out of range")
+        return super().get_filters(request)
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (OverflowError, ValueError) as error:
+            # A lookup on a date field of the model's own, which Django lets through
+            # unchecked until the query is made.
+            raise IncorrectLookupParameters(error) from error
+
+
+class DateLookupsAdmin(admin.ModelAdmin):
+    """The change list of every admin here, and of django-axes' below (see
+    DateLookupsChangeList)."""
+
+    def get_changelist(self, request, **kwargs):
+        return DateLookupsChangeList
+
+
+class OneChangePerStoryAdmin(DateLookupsAdmin, SimpleHistoryAdmin):
     """Admin whose saves reach readers as one change per story and request: a form with
     its inlines and bylines, an action on many rows, a delete and what it cascades to
     (see changes.py)."""
@@ -304,10 +341,11 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateLookupsAdmin):
     """The editors' log: read-only, written by the workflow itself."""
 
     list_display = ["created_at", "user", "action", "detail", "story"]
+    readonly_fields = ["created_at"]  # written by the workflow, never typed
     list_filter = ["action", "story"]
     list_select_related = ["user", "story"]
     date_hierarchy = "created_at"
@@ -320,3 +358,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-axes' logs of login attempts have a date drill-down too: the same guard.
+for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(axes_model):
+        axes_admin = type(admin.site.get_model_admin(axes_model))
+        admin.site.unregister(axes_model)
+        admin.site.register(
+            axes_model, type(axes_admin.__name__, (DateLookupsAdmin, axes_admin), {})
+        )

@@ -1,8 +1,18 @@
-from datetime import UTC, datetime
+"""dates.py: AP style in the story's zone, and the range of times anyone may enter (every
+form, every query parameter)."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.test import RequestFactory
 
-from liveblog.dates import ap_date, ap_datetime, ap_time
+from liveblog.dates import OUT_OF_RANGE, ap_date, ap_datetime, ap_time, validate_in_range
+from liveblog.forms import DeskEntryForm
+from liveblog.models import Entry
 
 EASTERN = "America/New_York"
 
@@ -51,3 +61,61 @@ def test_ap_datetime_joins_date_and_time_in_the_zone():
     moment = datetime(2020, 1, 7, 5, 0, tzinfo=UTC)
     assert ap_datetime(moment, EASTERN) == "Tuesday, Jan. 7, 2020, 12:00 a.m."
     assert ap_datetime(None, EASTERN) == ""
+
+
+# --- The range of times anyone may enter ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "when", [datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, tzinfo=UTC)]
+)
+def test_the_first_and_last_years_of_the_range_are_accepted(when):
+    validate_in_range(when)
+
+
+@pytest.mark.parametrize(
+    "when", [datetime(1899, 12, 31, 23, 59, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)]
+)
+def test_a_time_out_of_range_is_refused_with_a_message_naming_the_range(when):
+    with pytest.raises(ValidationError) as refused:
+        validate_in_range(when)
+    assert refused.value.messages == [OUT_OF_RANGE]
+    assert "between 1900 and 2999" in OUT_OF_RANGE
+
+
+def forms_that_take_times(request):
+    """Every model form the product serves (the admin's, their inlines', the desk's),
+    with the model whose fields it edits."""
+    found = [(Entry, DeskEntryForm)]
+    for model in apps.get_app_config("liveblog").get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        found.append((model, model_admin.get_form(request)))
+        for inline in model_admin.get_inline_instances(request):
+            found.append((inline.model, inline.get_formset(request).form))
+    return found
+
+
+@pytest.mark.django_db
+def test_every_time_a_form_takes_is_checked_against_the_range(editor):
+    request = RequestFactory().get("/")
+    request.user = editor
+    checked, unchecked = set(), set()
+    for model, form in forms_that_take_times(request):
+        for field in model._meta.get_fields():
+            if isinstance(field, models.DateTimeField) and field.name in form.base_fields:
+                name = f"{model.__name__}.{field.name}"
+                (checked if validate_in_range in field.validators else unchecked).add(name)
+    assert not unchecked
+    assert {"Story.coverage_start", "Story.coverage_end", "Entry.published_at"} <= checked
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/stories/{slug}/", "/api/stories/{slug}/entries/"])
+@pytest.mark.parametrize("when", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)])
+def test_a_cursor_out_of_range_is_a_400_naming_the_range(client, story, url, when):
+    micros = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    response = client.get(url.format(slug=story.slug), {"before": f"{micros}.1"})
+    assert response.status_code == 400
+    assert "out of range (years 1900 to 2999)" in response.content.decode()

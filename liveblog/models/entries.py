@@ -12,6 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
+from ..dates import validate_in_range
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
@@ -77,6 +78,7 @@ class Entry(Revisioned):
     published_at = models.DateTimeField(
         "time",
         default=timezone.now,
+        validators=[validate_in_range],
         help_text="The time readers see: now, earlier, or later to schedule it.",
     )
     authors = models.ManyToManyField(Person, blank=True, related_name="entries_written")
@@ -152,8 +154,6 @@ class Entry(Revisioned):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk])
 
     def clean(self):
-        if self.published_at and not 1900 <= self.published_at.year <= 2999:
-            raise ValidationError({"published_at": "That time is out of range: check the year."})
         if self.photo and not self.photo_alt.strip():
             raise ValidationError(
                 {"photo_alt": "Describe the photo for readers who cannot see it."}
