@@ -9,8 +9,16 @@ from django.utils import timezone
 from liveblog.dates import OUT_OF_RANGE
 from liveblog.models import AuditEvent, Entry, KeyPoint, Story
 
-from .admin_posts import change_url, story_post
-from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, UserFactory
+from .admin_posts import admin_entry_post, change_url, story_post
+from .factories import (
+    STORED_OUT_OF_RANGE,
+    EntryFactory,
+    KeyPointFactory,
+    PersonFactory,
+    StoryFactory,
+    UserFactory,
+    store_out_of_range,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +267,49 @@ def test_an_entry_time_out_of_range_is_refused_naming_the_range(client, editor, 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["published_at"] == [OUT_OF_RANGE]
     assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_a_story_whose_stored_time_is_out_of_range_opens_with_it_empty(client, editor, when):
+    story = StoryFactory(time_zone="Asia/Tokyo")
+    store_out_of_range(story, "coverage_start", when)
+    client.force_login(editor)
+    response = client.get(change_url(story))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.initial["coverage_start"] is None
+    assert "The time stored here is out of range" in response.content.decode()
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_an_editor_fixes_a_story_time_stored_out_of_range(client, editor, when):
+    story = StoryFactory()
+    store_out_of_range(story, "coverage_start", when)
+    client.force_login(editor)
+    fix = {"coverage_start_0": "2020-01-06", "coverage_start_1": "16:00:00"}
+    assert client.post(change_url(story), story_post(story, **fix)).status_code == 302
+    story.refresh_from_db()
+    assert story.coverage_start == datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_an_editor_fixes_an_entry_time_stored_out_of_range(client, editor, story, when):
+    entry = EntryFactory(story=story)
+    store_out_of_range(entry, "published_at", when)
+    client.force_login(editor)
+    entry.published_at = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+    assert client.post(change_url(entry), admin_entry_post(entry)).status_code == 302
+    entry.refresh_from_db()
+    assert entry.published_at == datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+
+
+def test_the_entry_list_marks_a_time_stored_out_of_range(client, editor, story):
+    store_out_of_range(EntryFactory(story=story), "published_at", "too early")
+    client.force_login(editor)
+    response = client.get(reverse("admin:liveblog_entry_changelist"))
+    assert response.status_code == 200
+    assert "out of range" in response.content.decode()
+    # Its date drill-down would show that time in the admin's zone: it steps aside.
+    assert response.context["cl"].date_hierarchy is None
 
 
 # The date drill-down's parameters (for the entry list; the same for the editors' log).

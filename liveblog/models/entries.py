@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
-from ..dates import validate_in_range
+from ..dates import local, validate_in_range
 from ..images import RENDITION_WIDTHS, make_rendition
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
@@ -216,7 +216,7 @@ class Entry(Revisioned):
 
     @property
     def local_published_at(self):
-        return timezone.localtime(self.published_at, self.story.tzinfo)
+        return local(self.published_at, self.story.tzinfo)
 
     def render_html(self):
         return render_to_string("liveblog/_entry.html", {"entry": self, "story": self.story})
