@@ -5,9 +5,13 @@ together. Permissions come from permissions.py, workflows from services.py, and 
 save reaches readers as one change per story (changes.py).
 """
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max, Min
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +19,64 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import changes, services
-from .dates import ap_datetime
+from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .permissions import can_edit_entry, is_editor
 
 
-class OneChangePerStoryAdmin(SimpleHistoryAdmin):
+def staff_time(value, tz):
+    """A time in the admin: AP style in the zone ``tz``, or a note when it is out of range."""
+    if value is None:
+        return "-"
+    return ap_datetime(value, tz) or "out of range"
+
+
+# What the date drill-down (date_hierarchy) may ask for: ?<field>__year=…&…__month=…
+DRILL_DOWN = {"year": (EARLIEST.year, LATEST.year), "month": (1, 12), "day": (1, 31)}
+
+
+class DateLookupsChangeList(ChangeList):
+    """A change list that answers a date in its query string that is out of range, or
+    that Python cannot make (?published_at__year=99999999999, ?created_at__year=9999,
+    whose next year is 10000), as a bad lookup: the admin shows the list unfiltered
+    (?e=1), never a 500. Its date drill-down steps aside while the list holds a time
+    stored out of range."""
+
+    def get_filters(self, request):
+        for part, (low, high) in DRILL_DOWN.items() if self.date_hierarchy else ():
+            for value in request.GET.getlist(f"{self.date_hierarchy}__{part}"):
+                if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+                    self.model_admin.message_user(request, OUT_OF_RANGE, messages.ERROR)
+                    raise IncorrectLookupParameters(f"{part} {value!r} is out of range")
+        return super().get_filters(request)
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (OverflowError, ValueError) as error:
+            # A lookup on a date field of the model's own, which Django lets through
+            # unchecked until the query is made.
+            raise IncorrectLookupParameters(error) from error
+        if self.date_hierarchy and not request.GET.get(f"{self.date_hierarchy}__year"):
+            # The drill-down converts every time listed to the admin's zone, which a
+            # time stored out of range cannot survive on SQLite: show the list without it.
+            span = self.queryset.aggregate(
+                first=Min(self.date_hierarchy), last=Max(self.date_hierarchy)
+            )
+            if not all(in_range(value) for value in span.values() if value is not None):
+                self.date_hierarchy = None
+
+
+class DateLookupsAdmin(admin.ModelAdmin):
+    """The change list of every admin here, and of django-axes' below (see
+    DateLookupsChangeList)."""
+
+    def get_changelist(self, request, **kwargs):
+        return DateLookupsChangeList
+
+
+class OneChangePerStoryAdmin(DateLookupsAdmin, SimpleHistoryAdmin):
     """Admin whose saves reach readers as one change per story and request: a form with
     its inlines and bylines, an action on many rows, a delete and what it cascades to
     (see changes.py)."""
@@ -94,11 +149,11 @@ class KeyPointInline(admin.TabularInline):
 @admin.register(Story)
 class StoryAdmin(NoLostUpdatesAdmin):
     form = StoryAdminForm
-    list_display = ["headline", "status", "updated_at", "add_entry_link"]
+    list_display = ["headline", "status", "updated", "add_entry_link"]
     list_filter = ["status"]
     search_fields = ["headline", "slug"]
     prepopulated_fields = {"slug": ["headline"]}
-    readonly_fields = ["add_entry_link", "preview_link", "created_at", "updated_at"]
+    readonly_fields = ["add_entry_link", "preview_link", "created", "updated"]
     raw_id_fields = ["pinned_entry"]
     fieldsets = [
         (
@@ -117,10 +172,18 @@ class StoryAdmin(NoLostUpdatesAdmin):
         ("Top of the page", {"fields": ["lede", "key_points_heading", "pinned_entry"]}),
         (
             "Time",
-            {"fields": ["time_zone", "coverage_start", "coverage_end", "created_at", "updated_at"]},
+            {"fields": ["time_zone", "coverage_start", "coverage_end", "created", "updated"]},
         ),
     ]
     inlines = [KeyPointInline]
+
+    @admin.display(description="created at")
+    def created(self, story):
+        return staff_time(story.created_at, story.tzinfo)
+
+    @admin.display(description="updated at", ordering="updated_at")
+    def updated(self, story):
+        return staff_time(story.updated_at, story.tzinfo)
 
     @admin.display(description="Post")
     def add_entry_link(self, story):
@@ -187,7 +250,7 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
     @admin.display(description="time", ordering="published_at")
     def shown_at(self, entry):
-        return ap_datetime(entry.published_at, entry.story.tzinfo)
+        return staff_time(entry.published_at, entry.story.tzinfo)
 
     @admin.display(description="state", ordering="status")
     def state(self, entry):
@@ -302,13 +365,19 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateLookupsAdmin):
     """The editors' log: read-only, written by the workflow itself."""
 
-    list_display = ["created_at", "user", "action", "detail", "story"]
+    list_display = ["logged_at", "user", "action", "detail", "story"]
+    fields = ["logged_at", "user", "action", "detail", "story", "entry"]
+    readonly_fields = ["logged_at"]
     list_filter = ["action", "story"]
     list_select_related = ["user", "story"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="time", ordering="created_at")
+    def logged_at(self, event):
+        return staff_time(event.created_at, event.story.tzinfo)
 
     def has_add_permission(self, request):
         return False
@@ -318,3 +387,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-axes' logs of login attempts have a date drill-down too: the same guard.
+for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(axes_model):
+        axes_admin = type(admin.site.get_model_admin(axes_model))
+        admin.site.unregister(axes_model)
+        admin.site.register(
+            axes_model, type(axes_admin.__name__, (DateLookupsAdmin, axes_admin), {})
+        )

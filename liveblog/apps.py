@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -8,6 +9,8 @@ class LiveblogConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .dates import read_out_of_range_times
         from .roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
+        connection_created.connect(read_out_of_range_times)

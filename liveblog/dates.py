@@ -1,24 +1,61 @@
-"""Dates and times as readers see them: AP style, in the story's time zone.
+"""Dates and times: the range anyone may enter, and AP style in the story's zone.
 
 Times are stored in UTC; every place that shows one (templates through the
-``liveblog`` template tags, the admin, the editors' log, forms) formats it here.
+``liveblog`` template tags, the admin, the editors' log, forms) formats it here. Every
+time people set, on any form or in any query parameter, is checked here too, and a
+time already stored outside that range (older data, a fix made in SQL) is shown as
+nothing instead of taking its page down.
 """
 
 import zoneinfo
+from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import dateformat, timezone
+
+# The times anyone may enter: wide enough for any story, far from what Python's
+# datetime can hold (years 1 to 9999) or convert to another zone.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+OUT_OF_RANGE = f"That time is out of range: choose one between {EARLIEST.year} and {LATEST.year}."
+
+# What a stored time beyond Python's years reads as (PostgreSQL keeps 4713 BC to
+# 294276 AD), and what any time is clamped to before it is converted to a zone: a day
+# inside datetime's limits, so that no zone's offset can carry it past them.
+TOO_EARLY = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+TOO_LATE = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def in_range(value):
+    """Whether ``value`` lies between EARLIEST and LATEST (a naive value is read as UTC)."""
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return EARLIEST <= value <= LATEST
+
+
+def validate_in_range(value):
+    """The validator of every time people set: model fields, hence every form."""
+    if value is not None and not in_range(value):
+        raise ValidationError(OUT_OF_RANGE, code="out_of_range")
+
+
+def clamped(value):
+    """``value`` (aware) moved, if it must be, to between TOO_EARLY and TOO_LATE."""
+    return min(max(value, TOO_EARLY), TOO_LATE)
 
 
 def local(value, tz):
-    """``value`` in the zone ``tz`` (a ZoneInfo or its name)."""
+    """``value`` in the zone ``tz`` (a ZoneInfo or its name). Never raises: a time near
+    the ends of Python's range is clamped first."""
     if isinstance(tz, str):
         tz = zoneinfo.ZoneInfo(tz)
-    return timezone.localtime(value, tz)
+    return timezone.localtime(clamped(value), tz)
 
 
 def ap_time(value, tz):
-    """The time in the zone ``tz``, AP style: "9:30 p.m.", "12:00 a.m."."""
-    if not value:
+    """The time in the zone ``tz``, AP style: "9:30 p.m.", "12:00 a.m."; "" for no
+    time or one out of range."""
+    if not value or not in_range(value):
         return ""
     value = local(value, tz)
     hour = value.hour % 12 or 12
@@ -27,15 +64,17 @@ def ap_time(value, tz):
 
 
 def ap_date(value, tz):
-    """The date in the zone ``tz``, AP style: "Tuesday, Jan. 7, 2020", "Sept. 1"."""
-    if not value:
+    """The date in the zone ``tz``, AP style: "Tuesday, Jan. 7, 2020", "Sept. 1"; "" for
+    no time or one out of range."""
+    if not value or not in_range(value):
         return ""
     return dateformat.format(local(value, tz), "l, N j, Y")
 
 
 def ap_datetime(value, tz):
-    """Date and time in the zone ``tz``: "Tuesday, Jan. 7, 2020, 12:00 a.m."."""
-    if not value:
+    """Date and time in the zone ``tz``: "Tuesday, Jan. 7, 2020, 12:00 a.m."; "" for no
+    time or one out of range."""
+    if not value or not in_range(value):
         return ""
     return f"{ap_date(value, tz)}, {ap_time(value, tz)}"
 
@@ -43,3 +82,42 @@ def ap_datetime(value, tz):
 def local_day(value, tz):
     """The calendar day in the zone ``tz``, for grouping entries under date headings."""
     return local(value, tz).date()
+
+
+def read_out_of_range_times(sender, connection, **kwargs):
+    """Let a new PostgreSQL connection read any stored time (a connection_created receiver).
+
+    psycopg2 raises while *reading* a timestamp beyond Python's years (10000, or BC),
+    so one such value would fail every query that reads its row: every page listing the
+    story, and the admin page that could fix it. Such a time reads as TOO_LATE or
+    TOO_EARLY instead, and every time is clamped between them, so that it can be shown
+    in any zone; being out of range, it is then shown as nothing and refused by forms.
+    """
+    if connection.vendor != "postgresql":
+        return
+    import psycopg2.extensions as pg  # only PostgreSQL needs it
+
+    if not isinstance(connection.connection, pg.connection):
+        return  # psycopg 3 reads through its own loaders; the project uses psycopg2
+    naive = (TOO_EARLY.replace(tzinfo=None), TOO_LATE.replace(tzinfo=None))
+    # timestamptz (every column) and timestamp (what truncating one in a zone gives)
+    for default, (early, late) in (
+        (pg.PYDATETIMETZ, (TOO_EARLY, TOO_LATE)),
+        (pg.PYDATETIME, naive),
+    ):
+        cast = _clamping(default, early, late)
+        pg.register_type(pg.new_type(default.values, default.name, cast), connection.connection)
+
+
+def _clamping(default, early, late):
+    """psycopg2's own cast ``default``, its result clamped between ``early`` and ``late``."""
+
+    def cast(value, cursor):
+        if value is None:
+            return None
+        try:
+            return min(max(default(value, cursor), early), late)
+        except ValueError:  # a year past 9999, or before Christ ("0001-01-01 ... BC")
+            return early if value.endswith(" BC") else late
+
+    return cast

@@ -1,10 +1,12 @@
+from datetime import datetime
+
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from . import permissions
-from .dates import ap_time
+from .dates import EARLIEST, LATEST, ap_time, in_range
 from .images import check_image, clean_image
 from .models import Entry, Person, Story
 from .text import render_markdown
@@ -77,6 +79,23 @@ class ImageUploadsMixin:
         return cleaned
 
 
+class StoredTimesMixin:
+    """Open the form of an object whose stored time is out of range (older data, a fix
+    made in SQL) with that time empty and a note, instead of failing to show it: the
+    person opening the form is the one who can fix it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            value = self.initial.get(name)
+            if isinstance(value, datetime) and not in_range(value):
+                self.initial[name] = None
+                field.help_text = (
+                    "The time stored here is out of range and not shown: choose one between "
+                    f"{EARLIEST.year} and {LATEST.year}."
+                )
+
+
 class NoLostUpdatesForm(forms.ModelForm):
     """A form that refuses to overwrite a save made after it was opened.
 
@@ -141,7 +160,7 @@ class NoLostUpdatesForm(forms.ModelForm):
         )
 
 
-class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
+class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, StoredTimesMixin, NoLostUpdatesForm):
     image_fields = ("photo",)
     compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
     choice_fields = ("story", "authors", "people")
@@ -183,7 +202,7 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, NoLostUpdatesForm):
         return cleaned
 
 
-class StoryAdminForm(NoLostUpdatesForm):
+class StoryAdminForm(StoredTimesMixin, NoLostUpdatesForm):
     compared_fields = ("headline", "slug", "status", "lede", "key_points_heading", "time_zone")
 
     class Meta:

@@ -7,6 +7,8 @@ are added above it and needs no OFFSET, however deep a reader goes.
 import re
 from datetime import UTC, datetime, timedelta
 
+from .dates import EARLIEST, LATEST, in_range
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
 CURSOR = re.compile(r"(-?[0-9]{1,20})\.([0-9]{1,19})")
@@ -29,7 +31,9 @@ def decode_cursor(value):
     try:
         published_at = EPOCH + timedelta(microseconds=int(micros))
     except OverflowError:
-        raise BadCursor("the time is out of range") from None
+        published_at = None
+    if published_at is None or not in_range(published_at):
+        raise BadCursor(f"the time is out of range (years {EARLIEST.year} to {LATEST.year})")
     if not 0 < int(pk) < 2**63:
         raise BadCursor("the entry id is out of range")
     return published_at, int(pk)

@@ -4,7 +4,7 @@ embed, and (with_day_headings) the desk."""
 from django.conf import settings
 from django.shortcuts import render
 
-from .dates import ap_date
+from .dates import ap_date, local_day
 from .models import KeyPoint
 from .pagination import page_of_public_entries
 from .structured_data import live_blog_posting, summary
@@ -19,7 +19,7 @@ def with_day_headings(entries, tz):
     """Mark the first entry of each day (in the story's zone) with its date heading."""
     previous = None
     for entry in entries:
-        day = entry.published_at.astimezone(tz).date()
+        day = local_day(entry.published_at, tz)
         entry.day_heading = ap_date(entry.published_at, tz) if day != previous else None
         previous = day
     return entries

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from liveblog.models import Entry, KeyPoint, Person, Story
 
@@ -72,3 +73,27 @@ def grow_story(story, count):
     for _ in range(count):
         EntryFactory(story=story, authors=[author])
         KeyPointFactory(story=story)
+
+
+# What older data or a fix made in SQL can leave in a time's column, past every form's
+# check: on PostgreSQL, years Python cannot hold (the issue's 9999-12-31 23:59:59 in New
+# York, and 1 BC); SQLite stores only what Python can, so its first and last years.
+if connection.vendor == "postgresql":
+    STORED_OUT_OF_RANGE = {"too late": "10000-01-01 04:59:59+00", "too early": "0001-01-01 BC"}
+else:
+    STORED_OUT_OF_RANGE = {
+        "too late": datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        "too early": datetime(1, 1, 1, tzinfo=UTC),
+    }
+
+
+def store_out_of_range(obj, field, which):
+    """Store the time STORED_OUT_OF_RANGE[which] in ``obj``'s ``field`` as SQL would."""
+    when = STORED_OUT_OF_RANGE[which]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = obj._meta.db_table
+            sql = f"UPDATE {table} SET {field} = %s WHERE id = %s"  # noqa: S608 (our names)
+            cursor.execute(sql, [when, obj.pk])
+    else:
+        type(obj).objects.filter(pk=obj.pk).update(**{field: when})

@@ -1,13 +1,24 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from liveblog.models import Entry, KeyPoint, Story
+from liveblog.dates import OUT_OF_RANGE
+from liveblog.models import AuditEvent, Entry, KeyPoint, Story
 
-from .admin_posts import change_url, story_post
-from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
+from .admin_posts import admin_entry_post, change_url, story_post
+from .factories import (
+    STORED_OUT_OF_RANGE,
+    EntryFactory,
+    KeyPointFactory,
+    PersonFactory,
+    StoryFactory,
+    UserFactory,
+    store_out_of_range,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +253,151 @@ def test_entry_form_answers_a_huge_id_with_a_form_error(client, reporter, story,
     assert response.context["adminform"].form.errors[field]
     assert "Officials will brief senators on Wednesday." in response.content.decode()
     assert not Entry.objects.exists()
+
+
+# --- Times out of range ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["coverage_start", "coverage_end"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-06-30", "3000-06-30"])
+def test_a_coverage_time_out_of_range_is_refused_naming_the_range(client, editor, field, day):
+    story = StoryFactory(status=Story.Status.DRAFT)
+    client.force_login(editor)
+    data = story_post(story, **{f"{field}_0": day, f"{field}_1": "23:59:59"})
+    response = client.post(change_url(story), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == [OUT_OF_RANGE]
+    story.refresh_from_db()
+    assert getattr(story, field) is None
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_an_entry_time_out_of_range_is_refused_naming_the_range(client, editor, story, day):
+    client.force_login(editor)
+    response = client.post(ADD_ENTRY, entry_post(story, published_at_0=day))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["published_at"] == [OUT_OF_RANGE]
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_a_story_whose_stored_time_is_out_of_range_opens_with_it_empty(client, editor, when):
+    story = StoryFactory(time_zone="Asia/Tokyo")
+    store_out_of_range(story, "coverage_start", when)
+    client.force_login(editor)
+    response = client.get(change_url(story))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.initial["coverage_start"] is None
+    assert "The time stored here is out of range" in response.content.decode()
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_an_editor_fixes_a_story_time_stored_out_of_range(client, editor, when):
+    story = StoryFactory()
+    store_out_of_range(story, "coverage_start", when)
+    client.force_login(editor)
+    fix = {"coverage_start_0": "2020-01-06", "coverage_start_1": "16:00:00"}
+    assert client.post(change_url(story), story_post(story, **fix)).status_code == 302
+    story.refresh_from_db()
+    assert story.coverage_start == datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("when", STORED_OUT_OF_RANGE)
+def test_an_editor_fixes_an_entry_time_stored_out_of_range(client, editor, story, when):
+    entry = EntryFactory(story=story)
+    store_out_of_range(entry, "published_at", when)
+    client.force_login(editor)
+    entry.published_at = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+    assert client.post(change_url(entry), admin_entry_post(entry)).status_code == 302
+    entry.refresh_from_db()
+    assert entry.published_at == datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
+
+
+def test_the_entry_list_marks_a_time_stored_out_of_range(client, editor, story):
+    store_out_of_range(EntryFactory(story=story), "published_at", "too early")
+    client.force_login(editor)
+    response = client.get(reverse("admin:liveblog_entry_changelist"))
+    assert response.status_code == 200
+    assert "out of range" in response.content.decode()
+    # Its date drill-down would show that time in the admin's zone: it steps aside.
+    assert response.context["cl"].date_hierarchy is None
+
+
+# The date drill-down's parameters (for the entry list; the same for the editors' log).
+BAD_DRILL_DOWNS = [
+    {"published_at__year": "99999999999"},
+    {"published_at__year": "-1"},
+    {"published_at__year": "0"},
+    {"published_at__year": "abc"},
+    {"published_at__year": "²"},
+    {"published_at__year": "9999"},
+    {"published_at__year": "10000"},
+    {"published_at__year": "2020", "published_at__month": "99999999999"},
+    {"published_at__year": "2020", "published_at__month": "13"},
+    {"published_at__year": "2020", "published_at__month": "-1"},
+    {"published_at__year": "2999", "published_at__month": "12", "published_at__day": "32"},
+    {"published_at__year": "2020", "published_at__month": "1", "published_at__day": "9" * 11},
+    {"published_at__year": "2020", "published_at__month": "2", "published_at__day": "30"},
+]
+
+
+@pytest.mark.parametrize(("model", "field"), [(Entry, "published_at"), (AuditEvent, "created_at")])
+@pytest.mark.parametrize("query", BAD_DRILL_DOWNS)
+def test_a_date_drill_down_out_of_range_shows_the_list_unfiltered(
+    client, editor, story, model, field, query
+):
+    EntryFactory(story=story)
+    client.force_login(editor)
+    url = reverse(f"admin:liveblog_{model._meta.model_name}_changelist")
+    params = {name.replace("published_at", field): value for name, value in query.items()}
+    response = client.get(url, params)
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+
+
+def test_a_date_drill_down_out_of_range_says_which_range(client, editor):
+    client.force_login(editor)
+    url = reverse("admin:liveblog_entry_changelist")
+    response = client.get(url, {"published_at__year": "99999999999"}, follow=True)
+    assert response.status_code == 200
+    assert OUT_OF_RANGE in response.content.decode()
+
+
+def test_a_date_drill_down_in_range_filters_the_list(client, editor, story):
+    EntryFactory(story=story, headline="In 2020", published_at=datetime(2020, 1, 6, tzinfo=UTC))
+    EntryFactory(story=story, headline="In 2021", published_at=datetime(2021, 1, 6, tzinfo=UTC))
+    client.force_login(editor)
+    response = client.get(
+        reverse("admin:liveblog_entry_changelist"), {"published_at__year": "2021"}
+    )
+    assert [entry.headline for entry in response.context["cl"].result_list] == ["In 2021"]
+
+
+def test_every_admin_with_a_date_drill_down_refuses_a_year_out_of_range(client):
+    client.force_login(UserFactory(username="superuser", is_superuser=True))
+    drill_downs = []
+    for model in apps.get_models():
+        if admin.site.is_registered(model) and admin.site.get_model_admin(model).date_hierarchy:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            field = admin.site.get_model_admin(model).date_hierarchy
+            response = client.get(url, {f"{field}__year": "99999999999"})
+            assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")
+            drill_downs.append(model._meta.label)
+    assert {"liveblog.Entry", "liveblog.AuditEvent", "axes.AccessAttempt"} <= set(drill_downs)
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        (Entry, {"created_at__year": "99999999999"}),
+        (Entry, {"published_at__year__gt": "99999999999"}),
+        (Entry, {"published_at__iso_year": "99999999999"}),
+        (Story, {"coverage_start__year": "99999999999"}),
+        (Story, {"coverage_end__year": "-5"}),
+    ],
+)
+def test_a_date_lookup_python_cannot_make_shows_the_list_unfiltered(client, editor, model, query):
+    client.force_login(editor)
+    url = reverse(f"admin:liveblog_{model._meta.model_name}_changelist")
+    response = client.get(url, query)
+    assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")

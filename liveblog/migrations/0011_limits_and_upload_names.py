@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('liveblog', '0009_key_point_audit_actions'),
+        ('liveblog', '0010_times_in_range'),
     ]
 
     operations = [

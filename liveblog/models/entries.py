@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
+from ..dates import local, validate_in_range
 from ..images import RENDITION_WIDTHS, make_rendition, stored_name
 from ..pagination import encode_cursor
 from ..text import render_markdown, to_text, with_dateline
@@ -84,6 +85,7 @@ class Entry(Revisioned):
     published_at = models.DateTimeField(
         "time",
         default=timezone.now,
+        validators=[validate_in_range],
         help_text="The time readers see: now, earlier, or later to schedule it.",
     )
     authors = models.ManyToManyField(Person, blank=True, related_name="entries_written")
@@ -160,8 +162,6 @@ class Entry(Revisioned):
         return reverse("liveblog:entry", args=[self.story.slug, self.pk])
 
     def clean(self):
-        if self.published_at and not 1900 <= self.published_at.year <= 2999:
-            raise ValidationError({"published_at": "That time is out of range: check the year."})
         if self.photo and not self.photo_alt.strip():
             raise ValidationError(
                 {"photo_alt": "Describe the photo for readers who cannot see it."}
@@ -224,7 +224,7 @@ class Entry(Revisioned):
 
     @property
     def local_published_at(self):
-        return timezone.localtime(self.published_at, self.story.tzinfo)
+        return local(self.published_at, self.story.tzinfo)
 
     def render_html(self):
         return render_to_string("liveblog/_entry.html", {"entry": self, "story": self.story})

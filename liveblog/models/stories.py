@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import changes
+from ..dates import validate_in_range
 from .base import MaxCharsValidator, Revisioned, default_time_zone, validate_time_zone
 
 
@@ -50,9 +51,14 @@ class Story(Revisioned):
         max_length=200, default="Here are key points of what we know:"
     )
     coverage_start = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the story first goes live."
+        null=True,
+        blank=True,
+        validators=[validate_in_range],
+        help_text="Set when the story first goes live.",
     )
-    coverage_end = models.DateTimeField(null=True, blank=True, help_text="Set when coverage ends.")
+    coverage_end = models.DateTimeField(
+        null=True, blank=True, validators=[validate_in_range], help_text="Set when coverage ends."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     pinned_entry = models.ForeignKey(
