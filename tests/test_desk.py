@@ -115,6 +115,16 @@ def test_a_refused_post_keeps_everything_typed(client, reporter, story):
     assert not Entry.objects.exists()
 
 
+def test_an_unknown_action_is_refused_keeping_everything_typed(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, action="bogus", body="Kept."))
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "This form can publish, save a draft or preview: nothing was posted." in content
+    assert "Kept." in content
+    assert not Entry.objects.exists()
+
+
 def test_posting_the_same_form_twice_posts_once(client, reporter, story):
     client.force_login(reporter)
     data = compose(reporter)
