@@ -7,8 +7,8 @@ save reaches readers as one change per story (changes.py).
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -40,9 +40,27 @@ class OneChangePerStoryAdmin(SimpleHistoryAdmin):
         with changes.batch():
             return super().delete_view(request, object_id, extra_context)
 
+    def history_view(self, request, object_id, extra_context=None):
+        require_pk(self.model, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        require_pk(self.model, unquote(object_id))
+        require_pk(self.model.history.model, version_id)
         with changes.batch():
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def require_pk(model, value):
+    """404 unless ``value`` can be a primary key of ``model``.
+
+    simple-history's views hand the ids of their URLs to the database unchecked, so
+    "abc" was a 500; Django's own admin views answer such ids as missing objects.
+    """
+    try:
+        model._meta.pk.to_python(value)
+    except ValidationError:
+        raise Http404 from None
 
 
 class NoLostUpdatesAdmin(OneChangePerStoryAdmin):
