@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -249,3 +250,20 @@ class PersonAdminForm(ImageUploadsMixin, forms.ModelForm):
     class Meta:
         model = Person
         fields = ["name", "slug", "title", "bio", "photo", "user"]
+
+
+class LoginForm(AdminAuthenticationForm):
+    """The admin's login form, which refuses a username no account can have before any
+    backend sees it.
+
+    Django gives the username field its max_length after building it, which reaches the
+    HTML but not validation; a longer username went on to authenticate(), where
+    django-axes stores every failed one in a varchar(255): a 500 on PostgreSQL
+    (jazzband/django-axes#1381). It gets the answer any unknown username gets.
+    """
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.username_field.max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()
