@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Static files with hashed names and year-long cache lifetimes, before anything else.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the query string (the answer still gets the CSP headers).
+    "liveblog.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "liveblog.middleware.SurrogateKeyMiddleware",

@@ -214,6 +214,22 @@ def test_author_lookup_searches_people(client, reporter):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/autocomplete/?app_label=liveblog&model_name=entry&field_name=story&term=%00",
+        "/admin/liveblog/entry/?status__exact=%00",
+        "/admin/liveblog/entry/?q=senators%00",
+    ],
+)
+def test_a_nul_in_a_lookup_or_filter_is_a_400(client, editor, url):
+    # PostgreSQL refuses NUL in any string: it was a 500 once it reached a query.
+    client.force_login(editor)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "may not contain NUL" in response.content.decode()
+
+
+@pytest.mark.parametrize(
     "query", ["?story=abc", "?story=99999999999999999999999", "?published_at=garbage&story=1"]
 )
 def test_entry_form_ignores_a_malformed_query_string(client, reporter, story, query):
