@@ -16,7 +16,9 @@ MAX_ID = 2**63 - 1
 
 def is_id(value):
     text = str(value)
-    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+    # Its length first: int() refuses a string of more than 4,300 digits with a ValueError.
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))
+    return digits and int(text) <= MAX_ID
 
 
 class ChoiceIdsMixin:
