@@ -45,7 +45,9 @@ class ChoiceIdsMixin:
 
     def clean(self):
         cleaned = super().clean()
-        for name in self._bad_choices:
+        # A field the form leaves out (read-only for this user) takes no error: its value
+        # was ignored anyway.
+        for name in (name for name in self._bad_choices if name in self.fields):
             self.add_error(name, "That is not one of the available choices.")
         return cleaned
 

@@ -248,3 +248,12 @@ def test_entry_form_answers_a_huge_id_with_a_form_error(client, reporter, story,
     assert response.context["adminform"].form.errors[field]
     assert "Officials will brief senators on Wednesday." in response.content.decode()
     assert not Entry.objects.exists()
+
+
+def test_a_reporter_posting_a_bad_story_for_their_entry_is_ignored(client, reporter, story):
+    # The story is read-only to them: not in their form, so not an error in it either.
+    entry = EntryFactory(story=story, authors=[reporter.person])
+    client.force_login(reporter)
+    response = client.post(change_url(entry), {**entry_post(story, entry), "story": "abc"})
+    assert response.status_code == 302
+    assert Entry.objects.get(pk=entry.pk).story == story
