@@ -76,7 +76,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if 
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "newsroom.apps.AdminConfig",  # django.contrib.admin on the project's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,14 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from liveblog.forms import LoginForm
-
 from . import health
-
-admin.site.site_header = "Newsroom live desk"
-admin.site.site_title = "Newsroom"
-admin.site.index_title = "Live stories"
-admin.site.login_form = LoginForm
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

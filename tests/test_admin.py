@@ -257,3 +257,18 @@ def test_a_reporter_posting_a_bad_story_for_their_entry_is_ignored(client, repor
     response = client.post(change_url(entry), {**entry_post(story, entry), "story": "abc"})
     assert response.status_code == 302
     assert Entry.objects.get(pk=entry.pk).story == story
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/liveblog/entry/{entry}/change/?_to_field=",
+        "/admin/liveblog/entry/{entry}/delete/?_to_field=",
+        "/admin/auth/group/{group}/change/?_to_field=",  # Django's own admins too
+    ],
+)
+def test_an_empty_to_field_is_a_400(client, editor, story, url):
+    entry = EntryFactory(story=story)
+    client.force_login(editor)
+    url = url.format(entry=entry.pk, group=editor.groups.get().pk)
+    assert client.get(url).status_code == 400
