@@ -6,9 +6,10 @@ save reaches readers as one change per story (changes.py).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,6 +34,9 @@ class OneChangePerStoryAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         if request.method != "POST":  # only a POST runs actions or saves list edits
             return super().changelist_view(request, extra_context)
+        # Django filters the rows with the ticked ids unchecked: "abc" was a 500.
+        if not all(map(is_id, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))):
+            return HttpResponseBadRequest("Only rows of this list can be selected.")
         with changes.batch():
             return super().changelist_view(request, extra_context)
 
@@ -160,6 +164,11 @@ class StoryAdmin(NoLostUpdatesAdmin):
             return "-"
         url = reverse("liveblog:story_preview", args=[story.slug])
         return format_html('<a href="{}">Preview with drafts and scheduled entries</a>', url)
+
+    def get_changeform_initial_data(self, request):
+        # Nothing links here with values, and the admin would take any field's from the
+        # query string: a time it cannot show (?coverage_start=abc) was a 500.
+        return {}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         story = self.get_object(request, unquote(object_id))

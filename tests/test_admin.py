@@ -272,3 +272,19 @@ def test_an_empty_to_field_is_a_400(client, editor, story, url):
     client.force_login(editor)
     url = url.format(entry=entry.pk, group=editor.groups.get().pk)
     assert client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize("selected", ["abc", "-99999999999999999999", "9" * 10_000])
+def test_an_action_on_rows_that_cannot_be_in_the_list_is_a_400(client, editor, story, selected):
+    entry = EntryFactory(story=story)
+    client.force_login(editor)
+    data = {"action": "unpublish_selected", "_selected_action": [entry.pk, selected], "index": 0}
+    assert client.post(reverse("admin:liveblog_entry_changelist"), data).status_code == 400
+    assert Entry.objects.get(pk=entry.pk).status == Entry.Status.PUBLISHED
+
+
+def test_the_story_form_takes_no_values_from_the_query_string(client, editor):
+    client.force_login(editor)
+    response = client.get(reverse("admin:liveblog_story_add") + "?coverage_start=abc&headline=x")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.initial == {}
