@@ -288,3 +288,15 @@ def test_the_story_form_takes_no_values_from_the_query_string(client, editor):
     response = client.get(reverse("admin:liveblog_story_add") + "?coverage_start=abc&headline=x")
     assert response.status_code == 200
     assert response.context["adminform"].form.initial == {}
+
+
+def test_a_story_form_posting_thousands_of_key_points_is_refused_without_building_them(
+    client, editor, story
+):
+    client.force_login(editor)
+    data = story_post(story, **{"key_points-TOTAL_FORMS": "10000"})
+    response = client.post(change_url(story), data)
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert len(formset.forms) <= 100
+    assert "Please submit at most 100 forms." in response.content.decode()
