@@ -71,7 +71,9 @@ def story(request, slug):
 def entries(request, slug):
     """A story's entries, newest first, a page at a time: ?limit=1..100&before=<cursor>."""
     limit = request.GET.get("limit", "20")
-    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+    # Its length first: int() refuses a string of more than 4,300 digits with a ValueError.
+    digits = limit.isascii() and limit.isdigit() and len(limit) <= len(str(MAX_LIMIT))
+    if not (digits and 1 <= int(limit) <= MAX_LIMIT):
         return api_error(400, f"“limit” must be a whole number from 1 to {MAX_LIMIT}.")
     before = None
     if "before" in request.GET:

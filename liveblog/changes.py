@@ -169,6 +169,10 @@ def version_lifetime(next_due_at):
 
 def cached_version(slug):
     """The story's version as last published, or None. Not None means the story is public."""
+    from .models import Story  # see _make_changes
+
+    if len(slug) > Story._meta.get_field("slug").max_length:
+        return None  # no story has it, and a key that long is more than some caches take
     return cache.get(version_key(slug))
 
 

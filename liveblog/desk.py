@@ -26,6 +26,10 @@ from .forms import DeskEntryForm
 from .models import Entry, Story
 from .stream import STREAM_FIELDS, with_day_headings
 
+# What the compose form's buttons send. Anything else is a crafted request: refused, not
+# guessed at, since a guess could publish what its author meant to keep a draft.
+COMPOSE_ACTIONS = ("publish", "draft", "preview")
+
 
 def get_story_for_desk(request, slug):
     """The story whose desk ``slug`` names: 403 unless the user may post entries, 404
@@ -55,7 +59,11 @@ def desk(request, slug):
 def post_entry(request, story):
     form = DeskEntryForm(request.POST, request.FILES, story=story)
     action = request.POST.get("action", "publish")
-    if not form.is_valid():
+    valid = form.is_valid()
+    if action not in COMPOSE_ACTIONS:
+        form.add_error(None, "This form can publish, save a draft or preview: nothing was posted.")
+        valid = False
+    if not valid:
         return render_desk(request, story, form, status=400)
     if action == "preview":
         return render_desk(request, story, form, preview=render_preview(form))

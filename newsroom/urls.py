@@ -5,10 +5,6 @@ from django.urls import include, path
 
 from . import health
 
-admin.site.site_header = "Newsroom live desk"
-admin.site.site_title = "Newsroom"
-admin.site.index_title = "Live stories"
-
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

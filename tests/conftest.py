@@ -33,6 +33,15 @@ def story(db):
     return StoryFactory()
 
 
+# Lines a test module leaves for the closing summary of the run (what the fuzz test tried).
+SUMMARY = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
+
+
 FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
 
 

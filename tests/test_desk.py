@@ -124,6 +124,15 @@ def test_a_body_over_the_limit_is_refused_and_kept(client, reporter, story):
     assert response.status_code == 400
     assert "Keep it under 20,000 characters (this has 2,000,000)." in content
     assert body in content
+
+
+def test_an_unknown_action_is_refused_keeping_everything_typed(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, action="bogus", body="Kept."))
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "This form can publish, save a draft or preview: nothing was posted." in content
+    assert "Kept." in content
     assert not Entry.objects.exists()
 
 

@@ -240,7 +240,15 @@ def test_api_pages_entries_by_cursor(client, story):
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"limit": "²"}, {"before": "nope"}]
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "x"},
+        {"limit": "²"},
+        {"limit": "9" * 10_000},  # more digits than int() reads
+        {"before": "nope"},
+    ],
 )
 def test_api_answers_bad_parameters_with_a_400_and_a_reason(client, story, params):
     response = client.get(f"/api/stories/{story.slug}/entries/", params)

@@ -199,3 +199,8 @@ def test_free_text_over_its_limit_is_refused_saying_the_limit(factory, field, li
     assert error.value.message_dict[field] == [
         f"Keep it under {limit:,} characters (this has {limit + 1:,})."
     ]
+
+
+def test_a_story_whose_zone_is_no_zone_shows_times_in_the_newsrooms(settings):
+    story = StoryFactory.build(time_zone="No/Such_Zone")
+    assert str(story.tzinfo) == settings.TIME_ZONE

@@ -1,5 +1,6 @@
 """Purges off the request path: queued after commit, sent by a worker, retried while the
-endpoint fails, bounded, and logged."""
+endpoint fails, bounded, and logged. Past 300 lines: one test per behaviour of the queue,
+with the endpoints they talk to."""
 
 import socket
 import threading

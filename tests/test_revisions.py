@@ -10,7 +10,7 @@ from django.utils import timezone
 from liveblog.models import EditConflict, Entry, Story
 
 from .admin_posts import admin_entry_post, change_url, story_post
-from .factories import EntryFactory
+from .factories import EntryFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,35 @@ def test_a_reporter_cannot_restore_another_reporters_entry(client, reporter, oth
     url = reverse("admin:liveblog_entry_simple_history", args=[entry.pk, first.history_id])
     assert client.post(url, admin_entry_post(entry, headline="Theirs")).status_code == 403
     assert Entry.objects.get(pk=entry.pk).headline == "Theirs, edited"
+
+
+def test_a_persons_history_shows_who_changed_them(client, editor):
+    person = PersonFactory(name="Mark Esper")
+    client.force_login(editor)
+    client.post(
+        change_url(person),
+        {"name": "Mark T. Esper", "slug": person.slug, "title": person.title, "bio": ""},
+    )
+    response = client.get(reverse("admin:liveblog_person_history", args=[person.pk]))
+    assert response.status_code == 200
+    assert [p.name for p in person.history.all()] == ["Mark T. Esper", "Mark Esper"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/liveblog/entry/abc/history/",
+        "/admin/liveblog/story/abc/history/",
+        "/admin/liveblog/entry/{entry}/history/xyz/",
+        "/admin/liveblog/person/abc/history/",
+        "/admin/liveblog/person/abc/history/{history}/",
+    ],
+)
+def test_a_malformed_id_in_a_history_url_is_404(client, editor, story, url):
+    entry = EntryFactory(story=story)
+    client.force_login(editor)
+    url = url.format(entry=entry.pk, history=entry.history.get().history_id)
+    assert client.get(url).status_code == 404
 
 
 def test_readers_see_updated_time_and_correction(client, editor, story, clock):

@@ -118,6 +118,12 @@ def test_entry_permalink_under_another_story_is_404(client, story):
     assert client.get(f"/stories/{story.slug}/entries/{entry.pk}/").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/stories/{}/", "/stories/{}/updates/1/"])
+def test_a_slug_longer_than_any_storys_is_404(client, path):
+    # Asked of the cache as it was, such a key is more than some caches take.
+    assert client.get(path.format("x" * 10_000)).status_code == 404
+
+
 def test_unknown_entry_and_person_are_404(client, story):
     assert client.get(f"/stories/{story.slug}/entries/999999/").status_code == 404
     assert client.get("/people/nobody/").status_code == 404

@@ -241,6 +241,13 @@ def test_admin_logins_lock_after_repeated_failures_for_that_user_and_address(
     assert elsewhere.status_code == 302
 
 
+def test_a_username_longer_than_any_account_gets_the_usual_answer(client):
+    # django-axes stores a failed username in a varchar(255): 256 characters were a 500.
+    response = client.post(reverse("admin:login"), {"username": "u" * 256, "password": "x"})
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.content.decode()
+
+
 def test_authenticate_without_a_request_is_refused_not_crashed():
     from django.contrib.auth import authenticate
 

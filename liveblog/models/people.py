@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .. import changes
 from ..images import stored_name
@@ -37,6 +38,8 @@ class Person(models.Model):
         related_name="person",
         help_text="The staff login that writes under this byline.",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

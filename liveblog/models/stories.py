@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, F, Min, Value, When
@@ -143,7 +144,12 @@ class Story(Revisioned):
 
     @property
     def tzinfo(self):
-        return zoneinfo.ZoneInfo(self.time_zone)
+        """The story's zone; the newsroom's for a name that is none (a form refused it,
+        or older data), so a page shows times rather than fail."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_live(self):
