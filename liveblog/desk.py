@@ -103,10 +103,13 @@ def preview(request, slug):
         data = request.POST.copy()
         data.setdefault("submission_id", str(uuid.uuid4()))
         form = DeskEntryForm(data, story=story)
-        # Preview what can be shown even while the form is incomplete.
+        # Preview what can be shown even while the form is incomplete, but no more of a
+        # field than it may hold: the form says what is too long, and a huge paste is
+        # not rendered on every keystroke.
         form.is_valid()
-        for name in ("headline", "dateline", "body"):
-            form.cleaned_data.setdefault(name, data.get(name, ""))
+        limits = {"headline": 300, "dateline": 80, "body": settings.LIVEBLOG_MAX_BODY_CHARS}
+        for name, limit in limits.items():
+            form.cleaned_data.setdefault(name, data.get(name, "")[:limit])
         form.cleaned_data.setdefault("published_at", timezone.now())
         return HttpResponse(render_preview(form))
 

@@ -353,3 +353,15 @@ def test_a_key_point_that_cannot_move_further_stays_and_logs_nothing(client, edi
     client.post(reverse("liveblog:desk_key_point", args=[story.slug, first.pk]), {"action": "up"})
     assert list(KeyPoint.objects.public().values_list("text", flat=True)) == ["First", "Second"]
     assert key_point_log() == []
+
+
+def test_the_preview_renders_no_more_of_the_body_than_an_entry_may_hold(
+    client, reporter, story, settings
+):
+    settings.LIVEBLOG_MAX_BODY_CHARS = 100
+    client.force_login(reporter)
+    url = reverse("liveblog:desk_preview", args=[story.slug])
+    response = client.post(url, {"headline": "Long", "body": "a" * 99 + "b" * 5000})
+    assert response.status_code == 200
+    assert "a" * 99 + "b" in response.content.decode()
+    assert "bb" not in response.content.decode()
