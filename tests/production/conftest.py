@@ -8,10 +8,12 @@ Past 300 lines: the processes of two deployments (one app server, and two behind
 balancer) and their faults, started in one place.
 """
 
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -318,3 +320,29 @@ def purge_through(settings, proxy):
 @pytest.fixture(autouse=True)
 def purge_the_proxy(settings, stack):
     purge_through(settings, stack.proxy)
+
+
+def start_load(*, base, origin, story, seconds):
+    """scripts/loadtest.py for ``seconds``: 40 readers polling through ``base``, two
+    reporters posting through ``origin`` every second. Call finish_load on the result."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "scripts/loadtest.py"),
+            *("--base", base, "--origin", origin, "--story", story.slug),
+            *("--username", "reporter", "--password", "correct horse battery staple"),
+            *("--readers", "40", "--reporters", "2"),
+            *("--seconds", str(seconds), "--post-every", "1"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish_load(run, *, seconds, title):
+    """Wait for a load run, print its report to stderr under ``title``, and return it."""
+    output, _ = run.communicate(timeout=seconds + 90)
+    report = json.loads(output)
+    summary = {k: v for k, v in report.items() if k != "error_log"}
+    print(f"\n{title}:", json.dumps(summary), file=sys.stderr)
+    return report

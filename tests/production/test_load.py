@@ -1,7 +1,6 @@
 """Readers and reporters together for a fixed time, with PostgreSQL restarted and Redis
 stopped mid-run: nothing lost, nothing twice, errors only while a fault lasts."""
 
-import json
 import subprocess
 import sys
 import threading
@@ -12,7 +11,7 @@ import pytest
 from django.db import connections
 
 from ..factories import EntryFactory, StoryFactory
-from .conftest import ROOT
+from .conftest import finish_load, start_load
 
 pytestmark = [pytest.mark.production, pytest.mark.django_db(transaction=True)]
 
@@ -33,32 +32,7 @@ def restart_postgresql():
 def test_readers_and_reporters_through_faults(stack, redis_server, reporter):
     story = StoryFactory(slug="under-load")
     EntryFactory(story=story)
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "scripts/loadtest.py"),
-            "--base",
-            stack.proxy,
-            "--origin",
-            stack.app,
-            "--story",
-            story.slug,
-            "--username",
-            "reporter",
-            "--password",
-            "correct horse battery staple",
-            "--readers",
-            "40",
-            "--reporters",
-            "2",
-            "--seconds",
-            str(SECONDS),
-            "--post-every",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    run = start_load(base=stack.proxy, origin=stack.app, story=story, seconds=SECONDS)
     faults = []
 
     def inject():
@@ -74,15 +48,9 @@ def test_readers_and_reporters_through_faults(stack, redis_server, reporter):
 
     injector = threading.Thread(target=inject)
     injector.start()
-    output, _ = run.communicate(timeout=SECONDS + 90)
+    report = finish_load(run, seconds=SECONDS, title="Load report")
     injector.join()
     connections.close_all()  # ours died with the PostgreSQL restart
-    report = json.loads(output)
-    print(
-        "\nLoad report:",
-        json.dumps({k: v for k, v in report.items() if k != "error_log"}),
-        file=sys.stderr,
-    )
     print(
         "Faults (s):",
         faults,

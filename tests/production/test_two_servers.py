@@ -2,8 +2,6 @@
 the balancer, reporters post through server 1, and server 2 is stopped and started again
 mid-run. Nothing lost, nothing twice, nothing late, and no reader sees an error."""
 
-import json
-import subprocess
 import sys
 import threading
 import time
@@ -11,7 +9,7 @@ import time
 import pytest
 
 from ..factories import EntryFactory, StoryFactory
-from .conftest import ROOT, purge_through, wait_for
+from .conftest import finish_load, purge_through, start_load, wait_for
 from .test_stack import get
 
 pytestmark = [pytest.mark.production, pytest.mark.django_db(transaction=True)]
@@ -34,32 +32,7 @@ def test_readers_miss_nothing_while_one_of_two_servers_restarts(two_servers, rep
     server1, server2 = two_servers.servers
     story = StoryFactory(slug="two-servers")
     EntryFactory(story=story)
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "scripts/loadtest.py"),
-            "--base",
-            two_servers.proxy,
-            "--origin",
-            server1.url,
-            "--story",
-            story.slug,
-            "--username",
-            "reporter",
-            "--password",
-            "correct horse battery staple",
-            "--readers",
-            "40",
-            "--reporters",
-            "2",
-            "--seconds",
-            str(SECONDS),
-            "--post-every",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    run = start_load(base=two_servers.proxy, origin=server1.url, story=story, seconds=SECONDS)
     served_before_restart = []
 
     def restart_server2():
@@ -71,16 +44,10 @@ def test_readers_miss_nothing_while_one_of_two_servers_restarts(two_servers, rep
 
     restarter = threading.Thread(target=restart_server2)
     restarter.start()
-    output, _ = run.communicate(timeout=SECONDS + 90)
+    report = finish_load(run, seconds=SECONDS, title="Two-server report")
     restarter.join()
     wait_for(f"{server2.url}/healthz")  # the restarted server answers by itself too
-    report = json.loads(output)
     served = {s.name: s.requests_for("/stories/") for s in two_servers.servers}
-    print(
-        "\nTwo-server report:",
-        json.dumps({k: v for k, v in report.items() if k != "error_log"}),
-        file=sys.stderr,
-    )
     print(
         f"Server 2 stopped at {STOP_AT} s, started at {START_AT} s.",
         f"Story requests served: {served},",
