@@ -7,8 +7,8 @@ through a method of ours (deletes, bylines). Announcements are collected in a
 ``batch()``; when the outermost batch ends, still inside its transaction, each story
 touched gets:
 
-1. the stored HTML of its changed entries rendered again, once per entry however often
-   it was announced;
+1. the stored HTML and structured data of its changed entries rendered again, once per
+   entry however often it was announced;
 2. one version bump and one ``StoryChange`` row naming every kind of change and every
    entry touched (``Story.bump_version``); many entries at once become one "reload";
 
@@ -114,10 +114,12 @@ def _make_changes(pending):
         # Rendered from what the database holds now, not from the instances announced:
         # a savepoint rolled back inside the batch, or the story changed after the
         # entry, must not reach the stored HTML.
-        for entry in Entry.objects.filter(story=story, pk__in=changes.to_render):
+        rendered = Entry.objects.filter(story=story, pk__in=changes.to_render)
+        for entry in rendered.prefetch_related("authors"):
             entry.story = story
             entry.refresh_html()
-            changes.to_render[entry.pk].html = entry.html
+            announced = changes.to_render[entry.pk]
+            announced.html, announced.structured_data = entry.html, entry.structured_data
         kinds, entry_ids = changes.kinds, changes.entry_ids
         if StoryChange.Kind.RELOAD in kinds or len(entry_ids) > MAX_ENTRIES_PER_CHANGE:
             kinds, entry_ids = {StoryChange.Kind.RELOAD}, set()

@@ -11,8 +11,8 @@ from .structured_data import live_blog_posting, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
-# ... and what its structured data says of each entry.
-STRUCTURED_DATA_FIELDS = ("headline", "dateline", "body_html", "revised_at")
+# ... and what its structured data says of each entry, stored with it.
+STRUCTURED_DATA_FIELDS = ("structured_data",)
 
 
 def with_day_headings(entries, tz):
@@ -43,7 +43,6 @@ def render_story(request, story, *, before, inclusive=False, share=None):
     ``inclusive``, the entry at the cursor first, as its permalink shows it."""
     # A pinned entry stands above the stream instead of in it.
     stream = story.entries.only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
-    stream = stream.prefetch_related("authors")
     pinned = None
     if story.pinned_entry_id and before is None:
         pinned = stream.public().filter(pk=story.pinned_entry_id).first()

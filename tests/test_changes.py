@@ -254,7 +254,7 @@ def test_rendering_every_entry_again_is_one_reload_per_story(story):
     other = StoryFactory()
     for each in (story, story, other):
         EntryFactory(story=each)
-    Entry.objects.update(html="stale")
+    Entry.objects.update(html="stale", structured_data={})
     before = {s.pk: version(s) for s in (story, other)}
     call_command("render_entries", stdout=None)
     assert {s.pk: version(s) for s in (story, other)} == {
@@ -262,6 +262,41 @@ def test_rendering_every_entry_again_is_one_reload_per_story(story):
     }
     assert story.changes.last().kinds == ["reload"]
     assert not Entry.objects.filter(html="stale").exists()
+    assert not Entry.objects.filter(structured_data={}).exists()
+
+
+def test_an_entry_keeps_what_its_structured_data_says_of_it(story):
+    author = PersonFactory(name="Dana Reyes", slug="dana-reyes")
+    entry = EntryFactory(
+        story=story,
+        headline="Strike",
+        dateline="BAGHDAD",
+        body="**Missiles** hit.",
+        authors=[author],
+    )
+    assert Entry.objects.get(pk=entry.pk).structured_data == {
+        "@type": "BlogPosting",
+        "headline": "Strike",
+        "articleBody": "BAGHDAD — Missiles hit.",
+        "datePublished": entry.published_at.isoformat(),
+        "dateModified": entry.published_at.isoformat(),
+        "author": [{"@type": "Person", "name": "Dana Reyes", "url": "/people/dana-reyes/"}],
+    }
+
+
+def test_structured_data_follows_the_bylines(story):
+    author, other = PersonFactory(name="Dana Reyes"), PersonFactory(name="Lee Park")
+    entry = EntryFactory(story=story, authors=[author])
+    author.name = "Dana Reyes-Whitman"
+    author.save()
+    entry.authors.add(other)
+
+    def bylines():
+        return [a["name"] for a in Entry.objects.get(pk=entry.pk).structured_data["author"]]
+
+    assert sorted(bylines()) == ["Dana Reyes-Whitman", "Lee Park"]
+    entry.authors.remove(author)
+    assert bylines() == ["Lee Park"]
 
 
 def test_loading_the_demo_is_one_change(db):

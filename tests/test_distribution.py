@@ -143,6 +143,16 @@ def test_story_page_carries_a_live_blog_posting(client, seeded):
     assert "Draft only" not in json.dumps(data)
 
 
+def test_structured_data_is_assembled_from_what_each_entry_keeps(client, seeded):
+    story, older, _newer = seeded
+    kept = {**older.structured_data, "headline": "As kept with the entry"}
+    Entry.objects.filter(pk=older.pk).update(structured_data=kept)
+    (data,) = [
+        json.loads(text) for text in parse_head(client.get(story.get_absolute_url())).json_ld
+    ]
+    assert data["liveBlogUpdate"][1]["headline"] == "As kept with the entry"
+
+
 def test_structured_data_cannot_be_broken_out_of(client):
     story = StoryFactory(headline=HOSTILE, lede=HOSTILE)
     EntryFactory(story=story, headline=HOSTILE, body=HOSTILE)

@@ -13,6 +13,7 @@ from .. import changes
 from ..dates import local, validate_in_range
 from ..images import RENDITION_WIDTHS, make_rendition, stored_name
 from ..pagination import encode_cursor
+from ..structured_data import entry_posting
 from ..text import render_markdown, to_text, with_dateline
 from .base import MaxCharsValidator, Revisioned, max_body_chars, validate_image
 from .people import Person
@@ -119,9 +120,14 @@ class Entry(Revisioned):
     # The entry's public HTML, rendered from liveblog/_entry.html whenever the entry (or
     # what it shows of its story and authors) changes, so pages never render it per request.
     html = models.TextField(blank=True, editable=False)
+    # What the story page's structured data says of the entry, rendered with ``html``
+    # (structured_data.entry_posting), so a page never converts entries to text again.
+    structured_data = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["html", "body_html", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["html", "body_html", "structured_data", "updated_at"]
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -230,11 +236,15 @@ class Entry(Revisioned):
         return render_to_string("liveblog/_entry.html", {"entry": self, "story": self.story})
 
     def refresh_html(self):
-        """Re-render the stored public HTML after a change to the entry or its bylines.
+        """Re-render what is stored for readers, the public HTML and the structured
+        data, after a change to the entry or its bylines.
 
         The change pipeline calls it for announced entries; readers are not told here."""
         self.html = self.render_html()
-        Entry.objects.filter(pk=self.pk).update(html=self.html)
+        self.structured_data = entry_posting(self)
+        Entry.objects.filter(pk=self.pk).update(
+            html=self.html, structured_data=self.structured_data
+        )
 
 
 class Rendition(models.Model):
