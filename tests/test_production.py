@@ -90,6 +90,14 @@ DEAD_REDIS = {
 }
 
 
+def test_the_redis_cache_makes_one_client_for_every_call():
+    from liveblog.redis_cache import ResilientRedisCache
+
+    backend = ResilientRedisCache(DEAD_REDIS["default"]["LOCATION"], {})
+    client = backend._cache.get_client("a-key")
+    assert backend._cache.get_client("another-key", write=True) is client
+
+
 def test_healthz_says_503_when_the_cache_does_not_answer(client):
     with override_settings(CACHES=DEAD_REDIS):
         caches._settings = caches.settings = DEAD_REDIS
