@@ -8,7 +8,7 @@ class LiveblogConfig(AppConfig):
     verbose_name = "Live stories"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401
         from .dates import read_out_of_range_times
         from .roles import ensure_roles
 

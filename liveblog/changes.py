@@ -178,6 +178,16 @@ def cached_version(slug):
     return cache.get(version_key(slug))
 
 
+def cached_version_and(slug, key):
+    """``cached_version(slug)`` and the cache's value at ``key``, in one round trip."""
+    from .models import Story  # see _make_changes
+
+    if len(slug) > Story._meta.get_field("slug").max_length:
+        return None, None
+    values = cache.get_many([version_key(slug), key])
+    return values.get(version_key(slug)), values.get(key)
+
+
 def remember_version(story):
     """Cache the version of a public ``story`` a view has just read from the database.
 

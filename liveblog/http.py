@@ -1,5 +1,5 @@
 """HTTP for the public views: how long browsers and the caches in front may keep an
-answer, and a 400 that says what is wrong.
+answer, the address pages name as theirs, and a 400 that says what is wrong.
 
 Every public view, feed and list says how long the same way, with ``public_cache``.
 Which answers a purge reaches is the other half of HTTP caching: middleware.py, purge.py.
@@ -53,6 +53,16 @@ def public_cache(max_age):
         return wrapped
 
     return decorator
+
+
+def canonical_origin(request):
+    """The scheme and host a page names as its address (its canonical link, social
+    cards and structured data): LIVEBLOG_CANONICAL_ORIGIN, or the request's own.
+
+    A first page is rendered once per version and origin (views.story_page), so with a
+    wildcard in ALLOWED_HOSTS the setting keeps every new host name from costing a
+    render and a copy in the cache."""
+    return settings.LIVEBLOG_CANONICAL_ORIGIN or f"{request.scheme}://{request.get_host()}"
 
 
 def bad_request(reason):

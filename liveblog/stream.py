@@ -5,6 +5,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from .dates import ap_date, local_day
+from .http import canonical_origin
 from .models import KeyPoint
 from .pagination import page_of_public_entries
 from .structured_data import live_blog_posting, summary
@@ -54,7 +55,8 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         before=before,
         inclusive=inclusive,
     )
-    canonical_url = request.build_absolute_uri(story.get_absolute_url())
+    origin = canonical_origin(request)
+    canonical_url = origin + story.get_absolute_url()
     page_entries = [pinned, *entries] if pinned else entries
     context = {
         **stream_context(story, entries, older),
@@ -66,7 +68,7 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         "share": share
         or {"title": story.headline, "description": summary(story.lede), "url": canonical_url},
         "structured_data": live_blog_posting(
-            story, page_entries, page_url=canonical_url, absolute=request.build_absolute_uri
+            story, page_entries, page_url=canonical_url, absolute=lambda path: origin + path
         ),
         "publisher": settings.LIVEBLOG_PUBLISHER,
     }

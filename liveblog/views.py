@@ -12,14 +12,14 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from .changes import cached_version, remember_version
-from .http import bad_request, page_max_age, public_cache
+from .changes import cached_version_and, remember_version
+from .http import bad_request, canonical_origin, page_max_age, public_cache
 from .models import Entry, Person, Story
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .stream import STREAM_FIELDS, render_story, stream_context
 from .structured_data import summary
 
-# A rendered first page stays until its version is superseded, or this many seconds.
+# A rendered first page stays until a newer version's replaces it, or this many seconds.
 PAGE_RENDER_TIMEOUT = 10 * 60
 
 
@@ -42,26 +42,26 @@ def story_page(request, slug):
         story = get_object_or_404(Story.objects.public(), slug=slug)
         return render_story(request, story, before=before)
 
-    # The first page is what a spike of readers asks for: render it once per version.
+    # The first page is what a spike of readers asks for: render it once per version,
+    # and serve it with one round trip to the cache, for the version and the page.
     # The version is only cached for public stories, so a draft never comes from here.
-    version = cached_version(slug)
-    if version is not None:
-        body = cache.get(_page_key(request, slug, version))
-        if body is not None:
-            return HttpResponse(body)
+    page_key = _page_key(slug, canonical_origin(request))
+    version, page = cached_version_and(slug, page_key)
+    if version is not None and page is not None and page[0] == version:
+        return HttpResponse(page[1])
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
     response = render_story(request, story, before=None)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
-    cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
+    cache.set(page_key, (story.version, response.content), PAGE_RENDER_TIMEOUT)
     remember_version(story)
     return response
 
 
-def _page_key(request, slug, version):
-    # The page holds its absolute canonical URL, so the address it was asked at counts.
-    return f"liveblog:page:{slug}:{version}:{request.build_absolute_uri('/')}"
+def _page_key(slug, origin):
+    # The page holds its absolute canonical URL, so the origin it names counts.
+    return f"liveblog:page:{slug}:{origin}"
 
 
 @require_GET

@@ -59,6 +59,13 @@ def envorigins(name):
     return origins
 
 
+def envorigin(name):
+    origins = envorigins(name)
+    if len(origins) > 1:
+        raise ImproperlyConfigured(f"{name} is one origin like https://example.com, not a list")
+    return origins[0] if origins else ""
+
+
 def envtimezone(name, default):
     value = os.environ.get(name) or default
     if value not in zoneinfo.available_timezones():
@@ -288,6 +295,10 @@ LIVEBLOG_PAGE_MAX_AGE = envint("LIVEBLOG_PAGE_MAX_AGE", 10)
 LIVEBLOG_UPDATES_MAX_AGE = envint("LIVEBLOG_UPDATES_MAX_AGE", 4)
 # The publisher named in structured data and feeds.
 LIVEBLOG_PUBLISHER = os.environ.get("LIVEBLOG_PUBLISHER", "Newsroom")
+# The address pages name as theirs (canonical link, social cards, structured data), like
+# https://news.example.com; empty: the host each request names. Needed with a wildcard in
+# ALLOWED_HOSTS (.example.com), where each host name would get first pages of its own.
+LIVEBLOG_CANONICAL_ORIGIN = envorigin("LIVEBLOG_CANONICAL_ORIGIN")
 # Origins allowed to put a story's embed view in a frame ("https://partner.example");
 # no other page may be framed at all.
 LIVEBLOG_EMBED_ORIGINS = envorigins("LIVEBLOG_EMBED_ORIGINS")

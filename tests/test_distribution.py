@@ -173,6 +173,36 @@ def test_social_cards_describe_the_story(client, seeded):
     assert meta["twitter:card"] == "summary"
 
 
+@override_settings(
+    ALLOWED_HOSTS=[".example.com"], LIVEBLOG_CANONICAL_ORIGIN="https://news.example.com"
+)
+def test_every_host_name_gets_the_one_page_of_the_canonical_origin(
+    client, seeded, django_assert_num_queries
+):
+    story, older, _newer = seeded
+    first = client.get(story.get_absolute_url(), headers={"host": "a.example.com"})
+    with django_assert_num_queries(0):  # rendered once, for every host name
+        again = client.get(story.get_absolute_url(), headers={"host": "b.example.com"})
+    assert again.content == first.content
+    page = f"https://news.example.com{story.get_absolute_url()}"
+    head = parse_head(again)
+    assert head.meta["og:url"] == page
+    assert f'<link rel="canonical" href="{page}">' in again.content.decode()
+    (data,) = [json.loads(text) for text in head.json_ld]
+    assert data["url"] == page
+    assert data["liveBlogUpdate"][1]["url"] == f"{page}#{older.anchor}"
+    author_url = data["liveBlogUpdate"][1]["author"][0]["url"]
+    assert author_url == f"https://news.example.com/people/{older.authors.get().slug}/"
+
+
+@override_settings(ALLOWED_HOSTS=[".example.com"])
+def test_without_a_canonical_origin_a_page_names_the_host_it_was_asked_at(client, seeded):
+    story = seeded[0]
+    for host in ("a.example.com", "b.example.com"):
+        response = client.get(story.get_absolute_url(), headers={"host": host})
+        assert parse_head(response).meta["og:url"] == f"http://{host}{story.get_absolute_url()}"
+
+
 def test_a_shared_entry_link_previews_that_entry(client, seeded):
     story, older, _newer = seeded
     meta = parse_head(client.get(older.get_absolute_url())).meta

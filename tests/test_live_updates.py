@@ -381,3 +381,31 @@ def test_a_page_rendered_as_the_story_went_back_to_draft_is_not_served(client, s
     cache.delete(version_key(story.slug))
     remember_version(read_while_live)
     assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_a_warm_first_page_is_one_cache_read_and_no_query(
+    client, story, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, headline="Cached")
+    client.get(story.get_absolute_url())
+    reads, depth = [], [0]
+
+    def spy(name, read):
+        def counted(*args, **kwargs):
+            if not depth[0]:  # a backend's get_many may call its own get
+                reads.append(name)
+            depth[0] += 1
+            try:
+                return read(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return counted
+
+    for name in ("get", "get_many", "has_key"):
+        monkeypatch.setattr(cache, name, spy(name, getattr(cache, name)))
+    with django_assert_num_queries(0):
+        response = client.get(story.get_absolute_url())
+    assert "Cached" in response.content.decode()
+    assert reads == ["get_many"]

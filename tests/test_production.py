@@ -42,6 +42,16 @@ def test_the_production_settings_pass_check_deploy():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_check_deploy_asks_for_a_canonical_origin_with_a_wildcard_host():
+    env = {**PRODUCTION_ENV, "ALLOWED_HOSTS": ".example.com"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "LIVEBLOG_CANONICAL_ORIGIN" in result.stderr
+    env["LIVEBLOG_CANONICAL_ORIGIN"] = "https://news.example.com"
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
     result = run_manage("check", **env)
@@ -56,6 +66,7 @@ def test_production_refuses_to_start_without_a_secret_key():
         ("LIVEBLOG_PAGE_SIZE", "many", "LIVEBLOG_PAGE_SIZE must be an integer"),
         ("TIME_ZONE", "Mars/Base", "TIME_ZONE must be an IANA time zone"),
         ("LIVEBLOG_EMBED_ORIGINS", "partner.example;script", "is not an origin"),
+        ("LIVEBLOG_CANONICAL_ORIGIN", "https://a.example,https://b.example", "is one origin"),
     ],
 )
 def test_bad_settings_fail_loudly(name, value, says):
