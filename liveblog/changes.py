@@ -32,11 +32,16 @@ the story is no longer public) and ``remember_version`` after a view read the ro
 key lives at most ``VERSION_LIFETIME`` seconds, so even a change whose after-commit step
 was lost (a killed process) reaches readers within that time. The cache must be one that
 every process shares (the file-based default, or Redis): see the settings.
+
+One answer may use a version this process read a moment ago (``recent_version``,
+at most ``RECENT_SECONDS`` old) rather than asking the shared cache again: the 304 that
+tells a reader or a cache that what it holds is current, which shows nothing.
 """
 
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from time import monotonic
 
 from django.core.cache import cache
 from django.db import transaction
@@ -49,12 +54,18 @@ VERSION_LIFETIME = 60
 VERSION_KEY_PREFIX = "liveblog:story-version:"
 # The version keys, for a cache backend that must forget them all (redis_cache.py).
 VERSION_KEY_PATTERN = f"*{VERSION_KEY_PREFIX}*"
+# A version this process read from the shared cache may answer a 304 for this long
+# (recent_version): well under a poll's cache lifetime and the 2 s freshness promise.
+RECENT_SECONDS = 0.5
 # A change touching more entries than this tells open pages to reload rather than
 # sending them every entry.
 MAX_ENTRIES_PER_CHANGE = 50
 
 # The batch being collected on this thread (Django's connections are per thread too).
 _local = threading.local()
+# Slug -> (version, monotonic() when read from the shared cache), for every thread
+# of this process (see recent_version).
+_recent_versions = {}
 
 
 @dataclass
@@ -140,6 +151,7 @@ def publish_versions(story_ids):
     )
     keys = []
     for row in rows:
+        _recent_versions.pop(row["slug"], None)
         key = version_key(row["slug"])
         if row["status"] in Story.PUBLIC_STATUSES:
             cache.set(key, row["version"], version_lifetime(row["next_due_at"]))
@@ -175,7 +187,9 @@ def cached_version(slug):
 
     if len(slug) > Story._meta.get_field("slug").max_length:
         return None  # no story has it, and a key that long is more than some caches take
-    return cache.get(version_key(slug))
+    version = cache.get(version_key(slug))
+    _note_recent(slug, version)
+    return version
 
 
 def cached_version_and(slug, key):
@@ -185,7 +199,36 @@ def cached_version_and(slug, key):
     if len(slug) > Story._meta.get_field("slug").max_length:
         return None, None
     values = cache.get_many([version_key(slug), key])
-    return values.get(version_key(slug)), values.get(key)
+    version = values.get(version_key(slug))
+    _note_recent(slug, version)
+    return version, values.get(key)
+
+
+def recent_version(slug):
+    """The story's version as this process read it from the shared cache at most
+    RECENT_SECONDS ago, or None.
+
+    Good only to tell a reader that the version they hold is current (a 304), which
+    shows nothing: a story changed or unpublished meanwhile is told so at most
+    RECENT_SECONDS late, and what it shows is read through cached_version(). A poll is
+    what a crowd of readers asks at once; this spares the shared cache almost all of it.
+    """
+    seen = _recent_versions.get(slug)
+    if seen is None or monotonic() - seen[1] > RECENT_SECONDS:
+        return None
+    return seen[0]
+
+
+def _note_recent(slug, version):
+    if version is None:
+        _recent_versions.pop(slug, None)
+    else:
+        _recent_versions[slug] = (version, monotonic())
+
+
+def forget_recent_versions():
+    """Forget the versions this process read (tests that start from an empty cache)."""
+    _recent_versions.clear()
 
 
 def remember_version(story):
@@ -197,6 +240,7 @@ def remember_version(story):
     last, the stale version does not stay.
     """
     key = version_key(story.slug)
+    _recent_versions.pop(story.slug, None)
     cache.add(key, story.version, version_lifetime(story.next_due_at))
     if not type(story).objects.public().filter(pk=story.pk, version=story.version).exists():
         cache.delete(key)
@@ -205,5 +249,6 @@ def remember_version(story):
 def forget_slug(slug):
     """After a story's address changed or it was deleted: forget its version and purge
     the answers cached under it."""
+    _recent_versions.pop(slug, None)
     cache.delete(version_key(slug))
     purge.queue(purge.story_key(slug), purge.LISTS_KEY)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from .changes import cached_version, remember_version
+from .changes import cached_version, recent_version, remember_version
 from .http import bad_request, public_cache, updates_max_age
 from .models import KeyPoint, Story, StoryChange
 from .stream import STREAM_FIELDS
@@ -29,18 +29,23 @@ def story_updates(request, slug, since):
     the same URL and caches in front answer almost all of them. A reader already at
     the current version gets a short "no change" answer, and a cache or browser
     revalidating what it holds gets a 304: both from the cache alone when it knows
-    the version. (A 304 only ever answers a conditional request: Varnish rightly
-    refuses one that answers a plain GET.)
+    the version, the 304 from the version this process read a moment ago when it did
+    (changes.recent_version). (A 304 only ever answers a conditional request: Varnish
+    rightly refuses one that answers a plain GET.)
     """
     if not VERSION.fullmatch(since):
         return bad_request("“since” must be a story version: a whole number from the story page.")
     since = int(since)
+    etag = request.META.get("HTTP_IF_NONE_MATCH")
+    recent = recent_version(slug)
+    if recent is not None and etag == _etag(since, recent):
+        return _not_modified(since, recent)
     current = cached_version(slug)
     story = None
     if current is None:
         story = _story_for_updates(slug)
         current = story.version
-    if request.META.get("HTTP_IF_NONE_MATCH") == _etag(since, current):
+    if etag == _etag(since, current):
         return _not_modified(since, current)
     if since == current:
         return _updates_response(_payload(current), since)

@@ -69,7 +69,10 @@ def _private_cache_dir(tmp_path_factory):
 def _clear_cache(_private_cache_dir):
     from django.core.cache import cache
 
+    from liveblog.changes import forget_recent_versions
+
     cache.clear()
+    forget_recent_versions()
 
 
 class Clock:

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.template.loader import render_to_string
 
+from liveblog import changes
 from liveblog.changes import version_key
 from liveblog.models import Entry, Story, StoryChange
 
@@ -381,6 +382,53 @@ def test_a_page_rendered_as_the_story_went_back_to_draft_is_not_served(client, s
     cache.delete(version_key(story.slug))
     remember_version(read_while_live)
     assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_a_revalidating_poll_learns_of_a_change_from_another_process_within_a_moment(
+    client, story, monkeypatch
+):
+    now = [1000.0]
+    monkeypatch.setattr(changes, "monotonic", lambda: now[0])
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    etag = f'"{current}-{current}"'
+    updates(client, story, current)  # the version is cached
+    assert updates(client, story, current, if_none_match=etag).status_code == 304
+    EntryFactory(story=story, headline="From another process")
+    cache.set(version_key(story.slug), current + 1)  # as that process's commit does
+    now[0] += changes.RECENT_SECONDS / 2
+    assert updates(client, story, current, if_none_match=etag).status_code == 304
+    now[0] += changes.RECENT_SECONDS
+    response = updates(client, story, current, if_none_match=etag)
+    assert response.status_code == 200
+    assert "From another process" in response.json()["entries"][0]["html"]
+
+
+def test_a_plain_poll_learns_of_a_change_from_another_process_at_once(client, story):
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    assert (
+        updates(client, story, current, if_none_match=f'"{current}-{current}"').status_code == 304
+    )
+    EntryFactory(story=story, headline="From another process")
+    cache.set(version_key(story.slug), current + 1)
+    entries = updates(client, story, current).json()["entries"]
+    assert "From another process" in entries[0]["html"]
+
+
+def test_a_revalidating_poll_learns_of_this_process_change_at_once(
+    client, story, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk).version
+    etag = f'"{current}-{current}"'
+    assert updates(client, story, current, if_none_match=etag).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, headline="Just posted here")
+    response = updates(client, story, current, if_none_match=etag)
+    assert response.status_code == 200
+    assert "Just posted here" in response.json()["entries"][0]["html"]
 
 
 def test_a_warm_first_page_is_one_cache_read_and_no_query(
