@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test test-browser test-production lint format bench
+.PHONY: install run test test-browser test-production lint format bench bench-gunicorn
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -43,3 +43,7 @@ format: install
 
 bench: install
 	$(BIN)/python manage.py benchmark
+
+# Through gunicorn on DATABASE_URL and REDIS_URL, loaded by wrk (apt-get install wrk).
+bench-gunicorn: install
+	$(BIN)/python manage.py benchmark --gunicorn

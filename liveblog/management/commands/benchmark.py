@@ -3,7 +3,8 @@
 Runs on a throwaway test database (created and destroyed here) through Django's
 full request handler, middleware and URL table (with the bare view: benchmark_urls.py),
 so the figures compare like with like on this machine whatever its speed.
-``python manage.py benchmark`` (``make bench``).
+``python manage.py benchmark`` (``make bench``); with ``--gunicorn``, through the
+production stack instead (benchmark_stack.py, ``make bench-gunicorn``).
 """
 
 import logging
@@ -20,6 +21,7 @@ from django.test import Client, override_settings
 
 from liveblog import purge
 from liveblog.changes import version_key
+from liveblog.management import benchmark_stack
 from liveblog.models import Entry, Story
 
 START = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
@@ -120,8 +122,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--entries", type=int, default=100_000, help="size of the big story")
         parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+        stack = parser.add_argument_group(
+            "through gunicorn, on the configured database and cache (benchmark_stack.py)"
+        )
+        stack.add_argument("--gunicorn", action="store_true", help="measure this way instead")
+        stack.add_argument("--seconds", type=int, default=5, help="length of a wrk slice")
+        stack.add_argument("--rounds", type=int, default=3, help="slices of each URL")
+        stack.add_argument("--renders", type=int, default=100, help="cold renders timed")
+        stack.add_argument("--port", type=int, default=0, help="gunicorn's (default: any free)")
+        stack.add_argument("--threads", type=int, default=2, help="wrk's threads")
+        stack.add_argument("--connections", type=int, default=50, help="wrk's connections")
 
-    def handle(self, *args, entries, requests, **options):
+    def handle(self, *args, entries, requests, gunicorn, **options):
+        if gunicorn:
+            benchmark_stack.run(
+                self.stdout,
+                **{
+                    name: options[name]
+                    for name in ("seconds", "rounds", "renders", "port", "threads", "connections")
+                },
+            )
+            return
         old_name = connection.creation.create_test_db(
             verbosity=0, autoclobber=True, serialize=False
         )
