@@ -76,7 +76,7 @@ def entry_page(request, slug, pk):
     share = {
         "title": entry.headline,
         "description": summary(entry.text),
-        "url": request.build_absolute_uri(entry.get_absolute_url()),
+        "url": canonical_origin(request) + entry.get_absolute_url(),
     }
     photo = entry.photo_sources()
     if photo:

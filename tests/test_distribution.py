@@ -193,6 +193,10 @@ def test_every_host_name_gets_the_one_page_of_the_canonical_origin(
     assert data["liveBlogUpdate"][1]["url"] == f"{page}#{older.anchor}"
     author_url = data["liveBlogUpdate"][1]["author"][0]["url"]
     assert author_url == f"https://news.example.com/people/{older.authors.get().slug}/"
+    permalink = client.get(older.get_absolute_url(), headers={"host": "c.example.com"})
+    assert parse_head(permalink).meta["og:url"] == (
+        f"https://news.example.com{older.get_absolute_url()}"
+    )
 
 
 @override_settings(ALLOWED_HOSTS=[".example.com"])
