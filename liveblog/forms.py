@@ -54,6 +54,9 @@ class ChoiceIdsMixin:
         # A field the form leaves out (read-only for this user) takes no error: its value
         # was ignored anyway.
         for name in (name for name in self._bad_choices if name in self.fields):
+            # One message: the id was taken out of the data, so a required field also
+            # says "required", which is not what went wrong.
+            self.errors.pop(name, None)
             self.add_error(name, "That is not one of the available choices.")
         return cleaned
 

@@ -275,6 +275,18 @@ def test_entry_form_answers_a_huge_id_with_a_form_error(client, reporter, story,
     assert not Entry.objects.exists()
 
 
+@pytest.mark.parametrize("story_id", ["abc", "99999999999999999999999", "424242"])
+def test_an_unknown_story_id_gets_one_message(client, reporter, story, story_id):
+    client.force_login(reporter)
+    data = entry_post(story)
+    data["story"] = story_id
+    response = client.post(ADD_ENTRY, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["story"]
+    assert len(errors) == 1
+    assert "required" not in errors[0]
+
+
 # --- Times out of range ---------------------------------------------------------------
 
 
