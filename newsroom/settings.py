@@ -302,5 +302,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"liveblog": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "liveblog": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django's default configuration gives "django" a console handler of its own
+        # (shown while DEBUG is on) and lets it propagate to the root's: every line was
+        # printed twice. Configuring it here drops that handler; the root prints them.
+        "django": {"level": "INFO"},
+    },
 }

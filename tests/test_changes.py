@@ -264,7 +264,8 @@ def test_rendering_every_entry_again_is_one_reload_per_story(story):
     assert not Entry.objects.filter(html="stale").exists()
 
 
-def test_loading_the_demo_is_one_change(db):
+def test_loading_the_demo_is_one_change(db, settings):
+    settings.DEBUG = True  # the demo is for development only
     call_command("load_demo", stdout=None)
     story = Story.objects.get()
     assert steps(story, 0) == [(1, ["reload"], [])]
@@ -381,6 +382,7 @@ def test_a_bulk_operation_is_one_version_and_one_purge_per_story(
 
 
 def test_loading_the_demo_is_one_purge(settings, django_capture_on_commit_callbacks):
+    settings.DEBUG = True  # the demo is for development only
     endpoint = Endpoint()
     settings.LIVEBLOG_PURGE_URL = endpoint.url
     try:
