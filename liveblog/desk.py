@@ -51,13 +51,14 @@ def desk(request, slug):
         person = getattr(request.user, "person", None)
         form = DeskEntryForm(
             story=story,
+            user=request.user,
             initial={"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []},
         )
         return render_desk(request, story, form)
 
 
 def post_entry(request, story):
-    form = DeskEntryForm(request.POST, request.FILES, story=story)
+    form = DeskEntryForm(request.POST, request.FILES, story=story, user=request.user)
     action = request.POST.get("action", "publish")
     valid = form.is_valid()
     if action not in COMPOSE_ACTIONS:
@@ -102,7 +103,7 @@ def preview(request, slug):
     with timezone.override(story.tzinfo):
         data = request.POST.copy()
         data.setdefault("submission_id", str(uuid.uuid4()))
-        form = DeskEntryForm(data, story=story)
+        form = DeskEntryForm(data, story=story, user=request.user)
         # Preview what can be shown even while the form is incomplete, but no more of a
         # field than it may hold: the form says what is too long, and a huge paste is
         # not rendered on every keystroke.

@@ -108,6 +108,17 @@ class StoredTimesMixin:
                 )
 
 
+def check_bylines(form, user):
+    """Refuse bylines ``user`` may not post under (see permissions.byline_refusal)."""
+    if "authors" in form.fields and "authors" not in form.errors:
+        authors = form.cleaned_data.get("authors") or []
+        refusal = permissions.byline_refusal(user, authors)
+        if refusal:
+            # A login with no byline has none to tick: the form says so at its top.
+            has_byline = getattr(user, "person", None) is not None
+            form.add_error("authors" if has_byline else None, refusal)
+
+
 class NoLostUpdatesForm(forms.ModelForm):
     """A form that refuses to overwrite a save made after it was opened.
 
@@ -203,6 +214,7 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, StoredTimesMixin, NoLost
 
     def clean(self):
         cleaned = super().clean()
+        check_bylines(self, self.user)
         published_at = cleaned.get("published_at")
         if not permissions.is_editor(self.user) and self.instance.pk and published_at:
             stored = Entry.objects.public().filter(pk=self.instance.pk).exists()
@@ -270,9 +282,10 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 8}),
         }
 
-    def __init__(self, *args, story, **kwargs):
+    def __init__(self, *args, story, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.story = story
+        self.user = user
         # Bylines are staff: the people with a login, a short list even in a big newsroom.
         self.fields["authors"].queryset = Person.objects.filter(user__isnull=False)
         self.fields["published_at"].widget.attrs["step"] = 60
@@ -280,6 +293,11 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
     def clean_published_at(self):
         # The desk reads times in the story's zone (it activates it), as readers see them.
         return self.cleaned_data.get("published_at") or timezone.now()
+
+    def clean(self):
+        cleaned = super().clean()
+        check_bylines(self, self.user)
+        return cleaned
 
     def preview_entry(self):
         """An unsaved entry as the form describes it, for the preview."""

@@ -365,3 +365,46 @@ def test_the_preview_renders_no_more_of_the_body_than_an_entry_may_hold(
     assert response.status_code == 200
     assert "a" * 99 + "b" in response.content.decode()
     assert "bb" not in response.content.decode()
+
+
+# --- Bylines ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bylines", ["none", "another"])
+def test_a_reporter_cannot_post_without_their_own_byline(client, reporter, editor, story, bylines):
+    client.force_login(reporter)
+    authors = {"none": [], "another": [editor.person.pk]}[bylines]
+    response = client.post(desk_url(story), compose(reporter, authors=authors))
+    assert response.status_code == 400
+    assert "Your own byline goes on your entries: keep “Reporter”" in response.content.decode()
+    assert "Senators to be briefed" in response.content.decode()  # kept
+    assert not Entry.objects.exists()
+
+
+def test_a_reporter_may_add_a_colleague_beside_their_own_byline(client, reporter, editor, story):
+    client.force_login(reporter)
+    authors = [reporter.person.pk, editor.person.pk]
+    assert client.post(desk_url(story), compose(reporter, authors=authors)).status_code == 302
+    assert set(Entry.objects.get().authors.all()) == {reporter.person, editor.person}
+
+
+@pytest.mark.parametrize("bylines", ["none", "another"])
+def test_an_editor_may_post_under_another_byline_or_none(client, editor, reporter, story, bylines):
+    client.force_login(editor)
+    authors = {"none": [], "another": [reporter.person.pk]}[bylines]
+    assert client.post(desk_url(story), compose(editor, authors=authors)).status_code == 302
+    assert [p.pk for p in Entry.objects.get().authors.all()] == authors
+
+
+def test_a_reporter_without_a_byline_is_told_to_get_one(client, story):
+    from django.contrib.auth.models import Group
+
+    from liveblog.roles import REPORTERS
+
+    user = UserFactory(username="newcomer")
+    user.groups.add(Group.objects.get(name=REPORTERS))
+    client.force_login(user)
+    data = {"headline": "First post", "body": "Hello.", "submission_id": str(uuid.uuid4())}
+    response = client.post(desk_url(story), data)
+    assert response.status_code == 400
+    assert "no byline yet" in response.content.decode()

@@ -4,6 +4,7 @@ import uuid
 import zlib
 
 import pytest
+from django.contrib import auth
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -103,9 +104,11 @@ def test_an_image_pillow_refuses_to_open_is_refused_with_its_pixel_count():
 
 
 def post_from_desk(client, story, photo):
+    user = auth.get_user(client)
     return client.post(
         reverse("liveblog:desk", args=[story.slug]),
         {
+            "authors": [user.person.pk],
             "headline": "Satellite view",
             "body": "The base from above.",
             "photo": photo,
