@@ -99,3 +99,19 @@ def test_an_editor_pins_a_colleagues_entry_that_arrived_live(page, live_server, 
     page.locator(f"#{entry.anchor} + .desk-controls").get_by_text("Pin as key point").click()
     expect(page.locator("#key-points-desk")).to_contain_text("Posted by a colleague")
     assert KeyPoint.objects.get().entry == entry
+
+
+def test_publish_stays_in_view_while_a_long_body_is_typed_on_a_desktop_screen(page, desk):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.fill("#id_headline", "A long one")
+    body = page.locator("#id_body")
+    body.click()
+    body.press_sequentially("word " * 40)
+    body.fill("\n\n".join(["A paragraph of the long entry being typed."] * 60))
+    body.press("End")
+    body.press_sequentially(" Still typing.")
+    assert page.evaluate("document.documentElement.scrollHeight") > 768  # the form is long
+    publish = page.locator("button[value=publish]")
+    expect(publish).to_be_in_viewport(ratio=1)
+    box = publish.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 768
