@@ -38,6 +38,11 @@ def can_post_entries(user):
     return user.is_staff and user.has_perm("liveblog.add_entry")
 
 
+def can_reopen_story(user):
+    """Whether ``user`` may make an ended story live again (from its desk): editors."""
+    return user.has_perm("liveblog.change_story")
+
+
 def can_edit_key_points(user):
     """Whether ``user`` may add, reorder, pin and unpin a story's key points."""
     return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")

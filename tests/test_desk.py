@@ -51,9 +51,57 @@ def test_staff_open_the_desk_of_live_and_draft_stories(client, request, persona,
     assert form.initial["authors"] == [user.person.pk]
 
 
-def test_the_desk_of_an_ended_story_is_404(client, reporter):
+@pytest.mark.parametrize("persona", ["reporter", "editor"])
+def test_the_desk_of_an_ended_story_says_it_has_ended(client, request, persona):
+    user = request.getfixturevalue(persona)
+    story = StoryFactory(status=Story.Status.ENDED)
+    client.force_login(user)
+    response = client.get(desk_url(story))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "This story has ended" in content
+    assert ('value="reopen"' in content) == (persona == "editor")
+
+
+def test_a_post_to_an_ended_story_is_refused_saying_why_and_keeping_the_text(
+    client, reporter, story
+):
     client.force_login(reporter)
-    assert client.get(desk_url(StoryFactory(status=Story.Status.ENDED))).status_code == 404
+    story.status = Story.Status.ENDED
+    story.save()
+    response = client.post(desk_url(story), compose(reporter, body="Words not to lose."))
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "This story has ended" in content
+    assert "Words not to lose." in content
+    assert not Entry.objects.exists()
+
+
+def test_an_editor_reopens_an_ended_story_from_its_desk(client, editor, story):
+    story.status = Story.Status.ENDED
+    story.save()
+    client.force_login(editor)
+    response = client.post(desk_url(story), {"action": "reopen"})
+    assert response.status_code == 302
+    story.refresh_from_db()
+    assert story.status == Story.Status.LIVE
+    assert story.coverage_end is None
+    event = AuditEvent.objects.get(action=AuditEvent.Action.STORY_STATUS)
+    assert (event.user, event.detail) == (editor, "Ended → Live")
+
+
+def test_a_reporter_cannot_reopen_a_story(client, reporter, story):
+    story.status = Story.Status.ENDED
+    story.save()
+    client.force_login(reporter)
+    assert client.post(desk_url(story), {"action": "reopen"}).status_code == 403
+    story.refresh_from_db()
+    assert story.status == Story.Status.ENDED
+
+
+def test_a_missing_story_has_no_desk(client, reporter):
+    client.force_login(reporter)
+    assert client.get("/desk/no-such-story/").status_code == 404
 
 
 def test_readers_cannot_open_the_desk(client, story):

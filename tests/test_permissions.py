@@ -60,6 +60,7 @@ RULES = {
     "is_editor": lambda user, entries: permissions.is_editor(user),
     "can_post_entries": lambda user, entries: permissions.can_post_entries(user),
     "can_edit_key_points": lambda user, entries: permissions.can_edit_key_points(user),
+    "can_reopen_story": lambda user, entries: permissions.can_reopen_story(user),
     "can_edit_entry (wrote it)": can_edit_written,
     "can_edit_entry (created it)": can_edit_created,
     "entries_editable_by (both)": editable_of_both,
@@ -70,11 +71,11 @@ RULES = {
 
 # Who may: the personas with each rule's answer, in the order of RULES.
 TABLE = {
-    "editor": (True, True, True, True, True, True, True, True, True),
-    "reporter": (False, True, False, True, True, True, True, False, False),
-    "other_reporter": (False, True, False, False, False, False, True, False, False),
-    "non_staff": (False, False, False, False, False, False, False, False, False),
-    "anonymous": (False, False, False, False, False, False, False, False, False),
+    "editor": (True, True, True, True, True, True, True, True, True, True),
+    "reporter": (False, True, False, False, True, True, True, True, False, False),
+    "other_reporter": (False, True, False, False, False, False, False, True, False, False),
+    "non_staff": (False, False, False, False, False, False, False, False, False, False),
+    "anonymous": (False, False, False, False, False, False, False, False, False, False),
 }
 
 
