@@ -148,9 +148,12 @@ class Entry(Revisioned):
         )
         if was_public and any(old[name] != getattr(self, name) for name in self.READER_FIELDS):
             self.revised_at = timezone.now()
+        # Readers neither saw nor see a draft or an entry scheduled for later: saving one
+        # moves nothing of theirs until it appears.
+        seen = bool(was_public) or self.is_shown
         with changes.batch():
             super().save(*args, **kwargs)
-            changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self])
+            changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self], seen=seen)
             if old and old["story_id"] != self.story_id:
                 # Readers of the story it left must drop it.
                 changes.announce(
@@ -199,6 +202,11 @@ class Entry(Revisioned):
             "width": largest.width,
             "height": largest.height,
         }
+
+    @property
+    def is_shown(self):
+        """Published and its time come: on public pages when its story is public."""
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
     @property
     def is_scheduled(self):
