@@ -281,7 +281,13 @@ class EntryAdmin(NoLostUpdatesAdmin):
     list_select_related = ["story"]
     search_fields = ["headline", "dateline", "body"]
     autocomplete_fields = ["story", "authors", "people"]
-    fields = [*EntryAdminForm.Meta.fields, "preview_link", "revision"]
+    fields = [
+        *EntryAdminForm.Meta.fields[:3],
+        "published_at_fold",  # hidden unless the time typed happened twice (forms.py)
+        *EntryAdminForm.Meta.fields[3:],
+        "preview_link",
+        "revision",
+    ]
     readonly_fields = ["preview_link"]
     date_hierarchy = "published_at"
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]

@@ -315,6 +315,20 @@ def test_an_editor_may_post_in_the_admin_under_another_byline_or_none(
     assert Entry.objects.filter(authors=reporter.person).count() == 1
 
 
+def test_a_time_that_happens_twice_is_a_choice_in_the_admin(client, reporter, story):
+    client.force_login(reporter)
+    data = entry_post(
+        story, published_at_0="2025-11-02", published_at_1="01:30:00", authors=[reporter.person.pk]
+    )
+    response = client.post(ADD_ENTRY, data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "1:30 a.m. EDT (first)" in content and "1:30 a.m. EST (second)" in content
+    assert "ambiguous" not in content
+    assert client.post(ADD_ENTRY, {**data, "published_at_fold": "0"}).status_code == 302
+    assert Entry.objects.get().published_at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("story_id", ["abc", "99999999999999999999999", "424242"])
 def test_an_unknown_story_id_gets_one_message(client, reporter, story, story_id):
     client.force_login(reporter)

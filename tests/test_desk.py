@@ -5,7 +5,7 @@ Past 300 lines: one test per behaviour of the page reporters work in, kept toget
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -456,3 +456,38 @@ def test_a_reporter_without_a_byline_is_told_to_get_one(client, story):
     response = client.post(desk_url(story), data)
     assert response.status_code == 400
     assert "no byline yet" in response.content.decode()
+
+
+# --- The nights the clocks change -----------------------------------------------------
+
+
+def test_a_time_that_happens_twice_offers_both_in_words_then_takes_the_choice(
+    client, reporter, story
+):
+    client.force_login(reporter)
+    data = compose(reporter, published_at="2025-11-02T01:30")
+    response = client.post(desk_url(story), data)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "1:30 a.m. EDT (first)" in content and "1:30 a.m. EST (second)" in content
+    assert "ambiguous" not in content
+    assert re.search(r'type="radio"[^>]*name="published_at_fold" value="1"', content)
+    assert client.post(desk_url(story), {**data, "published_at_fold": "1"}).status_code == 302
+    assert Entry.objects.get().published_at == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_skip_is_refused_in_words(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, published_at="2025-03-09T02:30"))
+    assert response.status_code == 400
+    assert "There is no 2:30 a.m. on Sunday, March 9, 2025" in response.content.decode()
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31T23:30", "0001-01-01T01:00"])
+def test_a_time_at_the_ends_of_the_calendar_is_refused_not_a_500(client, reporter, typed):
+    story = StoryFactory(time_zone="Asia/Baghdad")
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, published_at=typed))
+    assert response.status_code == 400
+    assert OUT_OF_RANGE in response.content.decode()
