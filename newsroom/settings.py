@@ -275,6 +275,9 @@ LIVEBLOG_PURGE_QUEUE_LIMIT = envint("LIVEBLOG_PURGE_QUEUE_LIMIT", 1000)
 # Each app process sends purges from a thread of its own; turn off when
 # `manage.py send_purges` runs as a service instead.
 LIVEBLOG_PURGE_IN_PROCESS = envbool("LIVEBLOG_PURGE_IN_PROCESS", True)
+# Each app process makes photo renditions in a thread after the publish has answered
+# (liveblog/renditions.py); false when `manage.py make_renditions` runs instead.
+LIVEBLOG_RENDITIONS_IN_PROCESS = envbool("LIVEBLOG_RENDITIONS_IN_PROCESS", True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
