@@ -29,7 +29,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    # Each worker sends the purges queued by any process (see liveblog/purge.py).
-    from liveblog import purge
+    # Each worker sends the purges queued by any process (see liveblog/purge.py), and
+    # makes the photo renditions any process left to make (liveblog/renditions.py).
+    from liveblog import purge, renditions
 
     purge.start_worker()
+    renditions.wake()

@@ -247,9 +247,13 @@ class StoryAdmin(NoLostUpdatesAdmin):
         story = self.get_object(request, unquote(object_id))
         if story is not None:
             src = request.build_absolute_uri(reverse("liveblog:embed", args=[story.slug]))
-            snippet = (
-                f'<iframe src="{src}" title="{story.headline} (live updates)" '
-                'width="100%" height="600" loading="lazy" style="border:0"></iframe>'
+            # Escaped: a headline is typed by staff, and a quote in it would end the
+            # attribute in the partner's page.
+            snippet = format_html(
+                '<iframe src="{}" title="{} (live updates)" '
+                'width="100%" height="600" loading="lazy" style="border:0"></iframe>',
+                src,
+                story.headline,
             )
             extra_context = {**(extra_context or {}), "embed_snippet": snippet}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -277,7 +281,13 @@ class EntryAdmin(NoLostUpdatesAdmin):
     list_select_related = ["story"]
     search_fields = ["headline", "dateline", "body"]
     autocomplete_fields = ["story", "authors", "people"]
-    fields = [*EntryAdminForm.Meta.fields, "preview_link", "revision"]
+    fields = [
+        *EntryAdminForm.Meta.fields[:3],
+        "published_at_fold",  # hidden unless the time typed happened twice (forms.py)
+        *EntryAdminForm.Meta.fields[3:],
+        "preview_link",
+        "revision",
+    ]
     readonly_fields = ["preview_link"]
     date_hierarchy = "published_at"
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]

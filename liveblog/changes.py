@@ -76,21 +76,28 @@ class _StoryChanges:
     to_render: dict = field(default_factory=dict)
 
 
-def announce(story_id, kind, *, entry_ids=(), render=()):
+def announce(story_id, kind, *, entry_ids=(), render=(), seen=True):
     """Tell the readers of story ``story_id`` about a change of ``kind`` (a
     ``StoryChange.Kind``) to ``entry_ids``; the entries in ``render`` changed what their
     stored HTML shows and are rendered again before readers get them.
+
+    ``seen=False`` says readers neither saw nor see what changed (a draft, or an entry
+    scheduled for later, before and after): it is rendered and its story's next due
+    time noted, but the story's version, "Updated" time and sitemap date stay until the
+    entry appears (release_due_entries announces it then).
 
     Call it inside the transaction that makes the change: readers hear of it when, and
     only if, that transaction commits.
     """
     with batch() as pending:
         changes = pending.setdefault(story_id, _StoryChanges())
-        changes.kinds.add(kind)
-        changes.entry_ids.update(entry_ids)
         for entry in render:
             changes.to_render[entry.pk] = entry
-            changes.entry_ids.add(entry.pk)
+        if not seen:
+            return
+        changes.kinds.add(kind)
+        changes.entry_ids.update(entry_ids)
+        changes.entry_ids.update(entry.pk for entry in render)
 
 
 @contextmanager
@@ -132,18 +139,24 @@ def _make_changes(pending):
             announced = changes.to_render[entry.pk]
             announced.html, announced.structured_data = entry.html, entry.structured_data
         kinds, entry_ids = changes.kinds, changes.entry_ids
+        if not kinds:
+            continue  # nothing readers see changed (see announce's ``seen``)
         if StoryChange.Kind.RELOAD in kinds or len(entry_ids) > MAX_ENTRIES_PER_CHANGE:
             kinds, entry_ids = {StoryChange.Kind.RELOAD}, set()
         story.bump_version(kinds, entry_ids)
     story_ids = list(pending)
+    changed_ids = [story_id for story_id in story_ids if pending[story_id].kinds]
     # Robust: the change is committed by then; a cache or queue that fails is logged,
-    # and the version's lifetime bounds what it leaves behind.
-    transaction.on_commit(lambda: publish_versions(story_ids), robust=True)
+    # and the version's lifetime bounds what it leaves behind. Stories with only unseen
+    # changes are published too: a newly scheduled entry shortens how long their
+    # version may stay cached (version_lifetime).
+    transaction.on_commit(lambda: publish_versions(story_ids, changed_ids), robust=True)
 
 
-def publish_versions(story_ids):
+def publish_versions(story_ids, changed_ids=None):
     """After a commit: cache the committed versions of public stories, forget those of
-    the others, and queue the purges of every answer about them."""
+    the others, and queue the purges of every answer about those in ``changed_ids``
+    (all of them when None)."""
     from .models import Story  # see _make_changes
 
     rows = Story.objects.filter(pk__in=story_ids).values(
@@ -163,7 +176,8 @@ def publish_versions(story_ids):
                 cache.delete(key)
         else:
             cache.delete(key)
-        keys.append(purge.story_key(row["slug"]))
+        if changed_ids is None or row["pk"] in changed_ids:
+            keys.append(purge.story_key(row["slug"]))
     if keys:
         purge.queue(*keys, purge.LISTS_KEY)
 

@@ -79,6 +79,49 @@ def ap_datetime(value, tz):
     return f"{ap_date(value, tz)}, {ap_time(value, tz)}"
 
 
+def wall_clock(naive, tz, fold=None):
+    """The naive time ``naive`` as read on a clock in the zone ``tz``, in UTC.
+
+    The night clocks go back, an hour happens twice: unless ``fold`` (0, the first; 1,
+    the second) says which, that refuses with the choice in words (``fold_choices``).
+    The night they go forward, an hour never happens: that refuses in words too.
+    """
+    if not in_range(naive):
+        # Refused by the validators in words of their own; converting a time near
+        # Python's limits could overflow.
+        return naive.replace(tzinfo=tz)
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    when = f"{ap_time(first, tz)} on {dateformat.format(first, 'l, N j, Y')}"
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            f"There is no {when} in {tz.key}: the clocks go forward an hour that night. "
+            "Choose a time before or after the hour they skip.",
+            code="nonexistent_time",
+        )
+    if fold in (0, 1):
+        # In UTC: Python never finds a time of the repeated hour equal to one in
+        # another zone, whatever its fold.
+        return naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+    first_label, second_label = (label for _, label in fold_choices(naive, tz))
+    raise ValidationError(
+        f"{when} happens twice in {tz.key}, when the clocks go back: choose "
+        f"“{first_label}” or “{second_label}”.",
+        code="ambiguous_time",
+    )
+
+
+def fold_choices(naive, tz):
+    """The two readings of a time that happens twice, as (fold, words) pairs:
+    (0, "1:30 a.m. EDT (first)"), (1, "1:30 a.m. EST (second)")."""
+    readings = [naive.replace(tzinfo=tz, fold=fold) for fold in (0, 1)]
+    return [
+        (fold, f"{ap_time(aware, tz)} {aware.tzname()} ({'first' if fold == 0 else 'second'})")
+        for fold, aware in enumerate(readings)
+    ]
+
+
 def local_day(value, tz):
     """The calendar day in the zone ``tz``, for grouping entries under date headings."""
     return local(value, tz).date()

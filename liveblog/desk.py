@@ -31,33 +31,66 @@ from .stream import STREAM_FIELDS, with_day_headings
 COMPOSE_ACTIONS = ("publish", "draft", "preview")
 
 
+# What the desk of an ended story says, to the page and to the desk's script.
+ENDED = "This story has ended: nothing more can be posted to it."
+
+
 def get_story_for_desk(request, slug):
     """The story whose desk ``slug`` names: 403 unless the user may post entries, 404
-    for a story that is missing or has ended (its desk is closed)."""
+    for a story that is missing. The caller checks whether it has ended."""
     # Permission first: it does not depend on the story, and a login that may not post
     # learns nothing about which stories exist.
     if not permissions.can_post_entries(request.user):
         raise PermissionDenied
-    return get_object_or_404(Story.objects.exclude(status=Story.Status.ENDED), slug=slug)
+    return get_object_or_404(Story, slug=slug)
+
+
+def render_ended(request, story, *, status, typed=None):
+    """The desk of an ended story: it says so (409 to a post, which can never succeed
+    by trying again), shows what the post carried so nothing typed is lost, and lets an
+    editor reopen the story."""
+    context = {
+        "story": story,
+        "message": ENDED,
+        "typed": typed,
+        "can_reopen": permissions.can_reopen_story(request.user),
+    }
+    return render(request, "liveblog/desk_ended.html", context, status=status)
 
 
 @never_cache
 @login_required
 def desk(request, slug):
     story = get_story_for_desk(request, slug)
+    if story.status == Story.Status.ENDED:
+        return ended_desk(request, story)
     with timezone.override(story.tzinfo):
         if request.method == "POST":
             return post_entry(request, story)
         person = getattr(request.user, "person", None)
         form = DeskEntryForm(
             story=story,
+            user=request.user,
             initial={"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []},
         )
         return render_desk(request, story, form)
 
 
+def ended_desk(request, story):
+    if request.method != "POST":
+        return render_ended(request, story, status=200)
+    if request.POST.get("action") != "reopen":
+        typed = {name: request.POST.get(name, "") for name in ("headline", "dateline", "body")}
+        return render_ended(request, story, status=409, typed=typed)
+    if not permissions.can_reopen_story(request.user):
+        raise PermissionDenied
+    services.story_reopen(story=story, user=request.user)
+    messages.success(request, "Reopened: the story is live again.")
+    return redirect("liveblog:desk", story.slug)
+
+
 def post_entry(request, story):
-    form = DeskEntryForm(request.POST, request.FILES, story=story)
+    form = DeskEntryForm(request.POST, request.FILES, story=story, user=request.user)
     action = request.POST.get("action", "publish")
     valid = form.is_valid()
     if action not in COMPOSE_ACTIONS:
@@ -99,10 +132,12 @@ def render_preview(form):
 def preview(request, slug):
     """The entry being written, rendered by the public partial (the desk's script asks)."""
     story = get_story_for_desk(request, slug)
+    if story.status == Story.Status.ENDED:
+        return HttpResponse(ENDED, status=409, content_type="text/plain")
     with timezone.override(story.tzinfo):
         data = request.POST.copy()
         data.setdefault("submission_id", str(uuid.uuid4()))
-        form = DeskEntryForm(data, story=story)
+        form = DeskEntryForm(data, story=story, user=request.user)
         # Preview what can be shown even while the form is incomplete, but no more of a
         # field than it may hold: the form says what is too long, and a huge paste is
         # not rendered on every keystroke.
@@ -157,6 +192,8 @@ def pin_key_point(request, slug, pk):
     story = get_story_for_desk(request, slug)
     if not permissions.can_edit_key_points(request.user):
         raise PermissionDenied
+    if story.status == Story.Status.ENDED:
+        return render_ended(request, story, status=409)
     entry = get_object_or_404(story.entries, pk=pk)
     if not story.entries.public().filter(pk=entry.pk).exists():
         # A key point is public at once: it must not show a draft or scheduled entry.
@@ -175,6 +212,8 @@ def move_key_point(request, slug, pk):
     story = get_story_for_desk(request, slug)
     if not permissions.can_edit_key_points(request.user):
         raise PermissionDenied
+    if story.status == Story.Status.ENDED:
+        return render_ended(request, story, status=409)
     point = get_object_or_404(story.key_points, pk=pk)
     action = request.POST.get("action")
     if action in ("up", "down"):

@@ -2,7 +2,7 @@
 form and the login. Past 300 lines because each carries the checks that keep a bad value
 out (revisions, ids, times, photos, lengths); split by form when one more joins."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from . import permissions
-from .dates import EARLIEST, LATEST, ap_time, in_range
+from .dates import EARLIEST, LATEST, ap_time, fold_choices, in_range, wall_clock
 from .images import check_image, clean_image
 from .models import Entry, Person, Story
 from .text import render_markdown
@@ -54,6 +54,9 @@ class ChoiceIdsMixin:
         # A field the form leaves out (read-only for this user) takes no error: its value
         # was ignored anyway.
         for name in (name for name in self._bad_choices if name in self.fields):
+            # One message: the id was taken out of the data, so a required field also
+            # says "required", which is not what went wrong.
+            self.errors.pop(name, None)
             self.add_error(name, "That is not one of the available choices.")
         return cleaned
 
@@ -88,6 +91,81 @@ class ImageUploadsMixin:
         return cleaned
 
 
+class WallClockField:
+    """A time field that reads what was typed on the clock of the current zone (the
+    story's) through dates.wall_clock: the hour that happens twice when clocks go back
+    is a choice between its two readings, in words, and the hour they skip is refused
+    in words, where Django says "ambiguous or may not exist"."""
+
+    # Set per form from its data (WallClockTimesMixin): 0 or 1 picks a reading.
+    fold = None
+    # The typed time, when it happened twice and no reading was picked.
+    ambiguous = None
+
+    def read_on_clock(self, parse, value):
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return parse(value)
+        zone = timezone.get_current_timezone()
+        # Parsed as UTC, which has no such hour, then read on the zone's own clock.
+        with timezone.override(UTC):
+            parsed = parse(value)
+        if parsed is None:
+            return None
+        naive = parsed.replace(tzinfo=None)
+        try:
+            return wall_clock(naive, zone, self.fold)
+        except forms.ValidationError as error:
+            if error.code == "ambiguous_time":
+                self.ambiguous = (naive, zone)
+            raise
+
+
+class WallClockDateTimeField(WallClockField, forms.DateTimeField):
+    def to_python(self, value):
+        return self.read_on_clock(super().to_python, value)
+
+
+class WallClockSplitDateTimeField(WallClockField, forms.SplitDateTimeField):
+    def compress(self, data_list):
+        return self.read_on_clock(super().compress, data_list)
+
+
+class WallClockTimesMixin:
+    """Offer the two readings of a time typed in the hour that happens twice: each
+    field named in ``wall_clock_fields`` has a "<name>_fold" field, hidden until then."""
+
+    wall_clock_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.wall_clock_fields:
+            if name not in self.fields:
+                continue
+            fold = self.data.get(self.add_prefix(f"{name}_fold")) if self.is_bound else None
+            self.fields[name].fold = int(fold) if fold in ("0", "1") else None
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.wall_clock_fields:
+            field = self.fields.get(name)
+            if field is not None and field.ambiguous:
+                naive, zone = field.ambiguous
+                choice = self.fields[f"{name}_fold"]
+                choice.choices = [(str(fold), words) for fold, words in fold_choices(naive, zone)]
+                choice.widget = forms.RadioSelect(choices=choice.choices)
+        return cleaned
+
+
+def fold_field():
+    return forms.TypedChoiceField(
+        label="That time happens twice: which one?",
+        choices=[("0", "first"), ("1", "second")],
+        coerce=int,
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+
 class StoredTimesMixin:
     """Open the form of an object whose stored time is out of range (older data, a fix
     made in SQL) with that time empty and a note, instead of failing to show it: the
@@ -103,6 +181,17 @@ class StoredTimesMixin:
                     "The time stored here is out of range and not shown: choose one between "
                     f"{EARLIEST.year} and {LATEST.year}."
                 )
+
+
+def check_bylines(form, user):
+    """Refuse bylines ``user`` may not post under (see permissions.byline_refusal)."""
+    if "authors" in form.fields and "authors" not in form.errors:
+        authors = form.cleaned_data.get("authors") or []
+        refusal = permissions.byline_refusal(user, authors)
+        if refusal:
+            # A login with no byline has none to tick: the form says so at its top.
+            has_byline = getattr(user, "person", None) is not None
+            form.add_error("authors" if has_byline else None, refusal)
 
 
 class NoLostUpdatesForm(forms.ModelForm):
@@ -169,8 +258,12 @@ class NoLostUpdatesForm(forms.ModelForm):
         )
 
 
-class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, StoredTimesMixin, NoLostUpdatesForm):
+class EntryAdminForm(
+    ChoiceIdsMixin, ImageUploadsMixin, StoredTimesMixin, WallClockTimesMixin, NoLostUpdatesForm
+):
     image_fields = ("photo",)
+    wall_clock_fields = ("published_at",)
+    published_at_fold = fold_field()
     compared_fields = ("headline", "dateline", "body", "status", "published_at", "correction")
     choice_fields = ("story", "authors", "people")
     # Who is saving: EntryAdmin.get_form sets it, as the admin has no public way to pass
@@ -196,10 +289,11 @@ class EntryAdminForm(ChoiceIdsMixin, ImageUploadsMixin, StoredTimesMixin, NoLost
             "authors",
             "people",
         ]
-        field_classes = {"photo": PhotoField}
+        field_classes = {"photo": PhotoField, "published_at": WallClockSplitDateTimeField}
 
     def clean(self):
         cleaned = super().clean()
+        check_bylines(self, self.user)
         published_at = cleaned.get("published_at")
         if not permissions.is_editor(self.user) and self.instance.pk and published_at:
             stored = Entry.objects.public().filter(pk=self.instance.pk).exists()
@@ -229,13 +323,14 @@ class StoryAdminForm(StoredTimesMixin, NoLostUpdatesForm):
         ]
 
 
-class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
+class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, WallClockTimesMixin, forms.ModelForm):
     """The desk's compose form: the next update, seconds away."""
 
     image_fields = ("photo",)
     choice_fields = ("authors",)
+    wall_clock_fields = ("published_at",)
 
-    published_at = forms.DateTimeField(
+    published_at = WallClockDateTimeField(
         label="Time",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
@@ -246,6 +341,7 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
         queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    published_at_fold = fold_field()
 
     class Meta:
         model = Entry
@@ -267,9 +363,10 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 8}),
         }
 
-    def __init__(self, *args, story, **kwargs):
+    def __init__(self, *args, story, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.story = story
+        self.user = user
         # Bylines are staff: the people with a login, a short list even in a big newsroom.
         self.fields["authors"].queryset = Person.objects.filter(user__isnull=False)
         self.fields["published_at"].widget.attrs["step"] = 60
@@ -277,6 +374,11 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
     def clean_published_at(self):
         # The desk reads times in the story's zone (it activates it), as readers see them.
         return self.cleaned_data.get("published_at") or timezone.now()
+
+    def clean(self):
+        cleaned = super().clean()
+        check_bylines(self, self.user)
+        return cleaned
 
     def preview_entry(self):
         """An unsaved entry as the form describes it, for the preview."""

@@ -139,3 +139,19 @@ def make_rendition(source_file, width, image_format):
     buffer = io.BytesIO()
     scaled.save(buffer, format=image_format, quality=82)
     return buffer.getvalue(), scaled.size
+
+
+def image_size(image_file):
+    """The stored image's (width, height), read from its header only; None if the file
+    is missing or unreadable."""
+    try:
+        image_file.open("rb")
+    except OSError:
+        return None
+    try:
+        with Image.open(image_file) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    finally:
+        image_file.close()

@@ -38,6 +38,25 @@ def can_post_entries(user):
     return user.is_staff and user.has_perm("liveblog.add_entry")
 
 
+def can_reopen_story(user):
+    """Whether ``user`` may make an ended story live again (from its desk): editors."""
+    return user.has_perm("liveblog.change_story")
+
+
 def can_edit_key_points(user):
     """Whether ``user`` may add, reorder, pin and unpin a story's key points."""
     return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
+
+
+def byline_refusal(user, authors):
+    """Why ``user`` may not post or save an entry with the bylines ``authors`` (people),
+    or None when they may. An editor posts under anyone's name, or none (an agency
+    item); anyone else's entry carries their own byline, others' beside it if they like."""
+    if is_editor(user):
+        return None
+    own = getattr(user, "person", None)
+    if own is None:
+        return "Your login has no byline yet: ask an editor to link it to your name."
+    if own not in authors:
+        return f"Your own byline goes on your entries: keep “{own.name}” (others may be added)."
+    return None

@@ -93,6 +93,15 @@ def entry_set_status(*, entry, status, user):
     entry_audit(entry=entry, user=user, old=old)
 
 
+@changes.batch()
+def story_reopen(*, story, user):
+    """Make the ended ``story`` live again (its coverage end cleared), and log it."""
+    old_status = story.status
+    story.status = Story.Status.LIVE
+    story.save()
+    story_audit(story=story, user=user, old_status=old_status, old_pinned_id=story.pinned_entry_id)
+
+
 @transaction.atomic
 def story_pin_entry(*, story, entry, user):
     """Pin ``entry`` above the story's stream (None unpins), and log it."""

@@ -16,7 +16,10 @@ from .models import Entry, KeyPoint, Person, Story, StoryChange
 
 def announce_rendered(entries):
     for entry in entries:
-        changes.announce(entry.story_id, StoryChange.Kind.ENTRY, render=[entry])
+        # A byline changes nothing readers see of a draft or scheduled entry until it
+        # appears (see changes.announce).
+        seen = entry.is_shown
+        changes.announce(entry.story_id, StoryChange.Kind.ENTRY, render=[entry], seen=seen)
 
 
 @receiver(m2m_changed, sender=Entry.authors.through)

@@ -282,6 +282,9 @@ LIVEBLOG_PURGE_QUEUE_LIMIT = envint("LIVEBLOG_PURGE_QUEUE_LIMIT", 1000)
 # Each app process sends purges from a thread of its own; turn off when
 # `manage.py send_purges` runs as a service instead.
 LIVEBLOG_PURGE_IN_PROCESS = envbool("LIVEBLOG_PURGE_IN_PROCESS", True)
+# Each app process makes photo renditions in a thread after the publish has answered
+# (liveblog/renditions.py); false when `manage.py make_renditions` runs instead.
+LIVEBLOG_RENDITIONS_IN_PROCESS = envbool("LIVEBLOG_RENDITIONS_IN_PROCESS", True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -313,5 +316,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"liveblog": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "liveblog": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django's default configuration gives "django" a console handler of its own
+        # (shown while DEBUG is on) and lets it propagate to the root's: every line was
+        # printed twice. Configuring it here drops that handler; the root prints them.
+        "django": {"level": "INFO"},
+    },
 }

@@ -41,6 +41,8 @@ def admin_entry_post(entry, **overrides):
         "body": entry.body,
         "correction": entry.correction,
         "revision": Entry.objects.get(pk=entry.pk).revision,
+        # The admin posts the bylines it shows: left out, they would be removed.
+        "authors": [person.pk for person in entry.authors.all()],
     }
     data.update(overrides)
     return data

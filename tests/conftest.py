@@ -104,3 +104,5 @@ def _no_purge_thread(settings):
     # A thread of its own would send purges from outside the test's transaction; tests
     # call purge.send_due() instead (and turn it on to test the thread itself).
     settings.LIVEBLOG_PURGE_IN_PROCESS = False
+    # Likewise renditions: tests call renditions.make_due().
+    settings.LIVEBLOG_RENDITIONS_IN_PROCESS = False

@@ -41,6 +41,8 @@ def entry_post(story, entry=None, **overrides):
     }
     if entry is not None:
         data["revision"] = Entry.objects.get(pk=entry.pk).revision
+        # The admin posts the bylines it shows: left out, they would be removed.
+        data["authors"] = [person.pk for person in entry.authors.all()]
     data.update(overrides)
     return data
 
@@ -80,7 +82,8 @@ def test_a_body_over_the_limit_is_refused_in_the_admin_and_kept(client, reporter
 
 def test_save_and_add_another_keeps_the_story(client, reporter, story):
     client.force_login(reporter)
-    response = client.post(ADD_ENTRY, entry_post(story, _addanother="1"))
+    data = entry_post(story, _addanother="1", authors=[reporter.person.pk])
+    response = client.post(ADD_ENTRY, data)
     assert response.status_code == 302
     assert response["Location"] == f"{ADD_ENTRY}?story={story.pk}"
 
@@ -96,7 +99,8 @@ def test_entry_form_keeps_what_was_typed_when_it_is_refused(client, reporter, st
 
 def test_a_future_time_schedules_the_entry(client, reporter, story):
     client.force_login(reporter)
-    response = client.post(ADD_ENTRY, entry_post(story, published_at_0="2999-01-01"))
+    data = entry_post(story, published_at_0="2999-01-01", authors=[reporter.person.pk])
+    response = client.post(ADD_ENTRY, data)
     assert response.status_code == 302
     assert Entry.objects.get().is_scheduled
     assert not Entry.objects.public().exists()
@@ -273,6 +277,68 @@ def test_entry_form_answers_a_huge_id_with_a_form_error(client, reporter, story,
     assert response.context["adminform"].form.errors[field]
     assert "Officials will brief senators on Wednesday." in response.content.decode()
     assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("bylines", ["none", "another"])
+def test_a_reporter_cannot_post_in_the_admin_without_their_own_byline(
+    client, reporter, editor, story, bylines
+):
+    client.force_login(reporter)
+    authors = {"none": [], "another": [editor.person.pk]}[bylines]
+    response = client.post(ADD_ENTRY, entry_post(story, authors=authors))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["authors"]
+    assert errors == [
+        "Your own byline goes on your entries: keep “Reporter” (others may be added)."
+    ]
+    assert not Entry.objects.exists()
+
+
+def test_a_reporter_cannot_remove_their_byline_from_their_entry(client, reporter, editor, story):
+    entry = EntryFactory(story=story, authors=[reporter.person], created_by=reporter)
+    client.force_login(reporter)
+    data = entry_post(story, entry, authors=[editor.person.pk])
+    response = client.post(change_url(entry), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["authors"]
+    assert list(Entry.objects.get(pk=entry.pk).authors.all()) == [reporter.person]
+
+
+def test_an_editor_may_post_in_the_admin_under_another_byline_or_none(
+    client, editor, reporter, story
+):
+    client.force_login(editor)
+    for authors in ([reporter.person.pk], []):
+        response = client.post(ADD_ENTRY, entry_post(story, authors=authors))
+        assert response.status_code == 302
+    assert Entry.objects.filter(authors=None).count() == 1
+    assert Entry.objects.filter(authors=reporter.person).count() == 1
+
+
+def test_a_time_that_happens_twice_is_a_choice_in_the_admin(client, reporter, story):
+    client.force_login(reporter)
+    data = entry_post(
+        story, published_at_0="2025-11-02", published_at_1="01:30:00", authors=[reporter.person.pk]
+    )
+    response = client.post(ADD_ENTRY, data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "1:30 a.m. EDT (first)" in content and "1:30 a.m. EST (second)" in content
+    assert "ambiguous" not in content
+    assert client.post(ADD_ENTRY, {**data, "published_at_fold": "0"}).status_code == 302
+    assert Entry.objects.get().published_at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("story_id", ["abc", "99999999999999999999999", "424242"])
+def test_an_unknown_story_id_gets_one_message(client, reporter, story, story_id):
+    client.force_login(reporter)
+    data = entry_post(story)
+    data["story"] = story_id
+    response = client.post(ADD_ENTRY, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["story"]
+    assert len(errors) == 1
+    assert "required" not in errors[0]
 
 
 # --- Times out of range ---------------------------------------------------------------

@@ -299,7 +299,8 @@ def test_structured_data_follows_the_bylines(story):
     assert bylines() == ["Lee Park"]
 
 
-def test_loading_the_demo_is_one_change(db):
+def test_loading_the_demo_is_one_change(db, settings):
+    settings.DEBUG = True  # the demo is for development only
     call_command("load_demo", stdout=None)
     story = Story.objects.get()
     assert steps(story, 0) == [(1, ["reload"], [])]
@@ -416,6 +417,7 @@ def test_a_bulk_operation_is_one_version_and_one_purge_per_story(
 
 
 def test_loading_the_demo_is_one_purge(settings, django_capture_on_commit_callbacks):
+    settings.DEBUG = True  # the demo is for development only
     endpoint = Endpoint()
     settings.LIVEBLOG_PURGE_URL = endpoint.url
     try:

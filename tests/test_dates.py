@@ -3,6 +3,7 @@ form, every query parameter), and what happens to a time already stored out of i
 table test at the end reads every page that shows one."""
 
 import io
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -226,3 +227,19 @@ def test_a_time_stored_out_of_range_takes_no_page_down(client, editor, model, fi
     pages = pages_showing(story, entry) + pages_showing(other, other_entry)
     failed = {url: code for url in pages if (code := client.get(url).status_code) >= 500}
     assert not failed
+
+
+def test_wall_clock_reads_either_hour_that_happens_twice_only_when_told_which():
+    from liveblog.dates import wall_clock
+
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    typed = datetime(2025, 11, 2, 1, 30)
+    with pytest.raises(ValidationError) as error:
+        wall_clock(typed, zone)
+    assert error.value.code == "ambiguous_time"
+    assert "“1:30 a.m. EDT (first)” or “1:30 a.m. EST (second)”" in error.value.messages[0]
+    assert wall_clock(typed, zone, 0) == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+    assert wall_clock(typed, zone, 1) == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+    with pytest.raises(ValidationError, match=r"There is no 2:30 a\.m\."):
+        wall_clock(datetime(2025, 3, 9, 2, 30), zone, 0)
+    assert wall_clock(datetime(2025, 7, 1, 9, 0), zone) == datetime(2025, 7, 1, 13, 0, tzinfo=UTC)

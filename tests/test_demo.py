@@ -1,8 +1,12 @@
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from liveblog.models import Entry, KeyPoint, Person, Story
@@ -26,6 +30,12 @@ SEED = [
     ("5:00 p.m.", "BRUSSELS"),
     ("4:55 p.m.", "BAGHDAD"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    # The demo loads only on a development machine (pytest-django turns DEBUG off).
+    settings.DEBUG = True
 
 
 @pytest.fixture
@@ -87,3 +97,43 @@ def test_rerunning_keeps_what_editors_changed(demo):
 def test_the_demo_story_was_last_updated_on_the_night(demo):
     local = demo.updated_at.astimezone(demo.tzinfo)
     assert (local.year, local.month, local.day, local.hour) == (2020, 1, 7, 0)
+
+
+def test_it_refuses_with_debug_off_saying_why(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"DEBUG is off.*passwords.*--force"):
+        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert not Story.objects.exists()
+    assert not Person.objects.filter(user__isnull=False).exists()
+
+
+def test_force_loads_it_with_debug_off(db, settings):
+    settings.DEBUG = False
+    call_command("load_demo", "--force", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Story.objects.filter(slug="us-iran-iraq-live-updates").exists()
+
+
+def test_the_readme_names_reset_and_force():
+    readme = Path("README.md").read_text()
+    assert "load_demo --reset" in readme
+    assert "--force" in readme
+
+
+LOGGERS = ["django.request", "django.server", "liveblog.purge", "axes"]
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_each_log_line_is_printed_once(debug):
+    # What Django, runserver and the app log, in a process of its own configured by the
+    # settings, as the server's is.
+    code = f"import logging\nfor n in {LOGGERS!r}: logging.getLogger(n).warning('line-' + n)"
+    env = {**os.environ, "DEBUG": debug, "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "localhost"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = result.stdout + result.stderr
+    assert {name: output.count(f"line-{name}") for name in LOGGERS} == dict.fromkeys(LOGGERS, 1)

@@ -5,7 +5,7 @@ Past 300 lines: one test per behaviour of the page reporters work in, kept toget
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from liveblog import renditions
 from liveblog.dates import OUT_OF_RANGE
 from liveblog.models import AuditEvent, Entry, KeyPoint, Story
 
@@ -51,9 +52,57 @@ def test_staff_open_the_desk_of_live_and_draft_stories(client, request, persona,
     assert form.initial["authors"] == [user.person.pk]
 
 
-def test_the_desk_of_an_ended_story_is_404(client, reporter):
+@pytest.mark.parametrize("persona", ["reporter", "editor"])
+def test_the_desk_of_an_ended_story_says_it_has_ended(client, request, persona):
+    user = request.getfixturevalue(persona)
+    story = StoryFactory(status=Story.Status.ENDED)
+    client.force_login(user)
+    response = client.get(desk_url(story))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "This story has ended" in content
+    assert ('value="reopen"' in content) == (persona == "editor")
+
+
+def test_a_post_to_an_ended_story_is_refused_saying_why_and_keeping_the_text(
+    client, reporter, story
+):
     client.force_login(reporter)
-    assert client.get(desk_url(StoryFactory(status=Story.Status.ENDED))).status_code == 404
+    story.status = Story.Status.ENDED
+    story.save()
+    response = client.post(desk_url(story), compose(reporter, body="Words not to lose."))
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "This story has ended" in content
+    assert "Words not to lose." in content
+    assert not Entry.objects.exists()
+
+
+def test_an_editor_reopens_an_ended_story_from_its_desk(client, editor, story):
+    story.status = Story.Status.ENDED
+    story.save()
+    client.force_login(editor)
+    response = client.post(desk_url(story), {"action": "reopen"})
+    assert response.status_code == 302
+    story.refresh_from_db()
+    assert story.status == Story.Status.LIVE
+    assert story.coverage_end is None
+    event = AuditEvent.objects.get(action=AuditEvent.Action.STORY_STATUS)
+    assert (event.user, event.detail) == (editor, "Ended → Live")
+
+
+def test_a_reporter_cannot_reopen_a_story(client, reporter, story):
+    story.status = Story.Status.ENDED
+    story.save()
+    client.force_login(reporter)
+    assert client.post(desk_url(story), {"action": "reopen"}).status_code == 403
+    story.refresh_from_db()
+    assert story.status == Story.Status.ENDED
+
+
+def test_a_missing_story_has_no_desk(client, reporter):
+    client.force_login(reporter)
+    assert client.get("/desk/no-such-story/").status_code == 404
 
 
 def test_readers_cannot_open_the_desk(client, story):
@@ -252,6 +301,7 @@ def test_a_photo_posted_from_the_desk_is_cleaned_and_shown(
         compose(reporter, photo=photo, photo_alt="The scene", photo_credit="Jordan Pike"),
     )
     assert response.status_code == 302
+    renditions.make_due()  # as the app's worker does after the answer
     entry = Entry.objects.get()
     assert dict(Image.open(entry.photo.path).getexif()) == {}
     assert '<source type="image/webp"' in entry.html
@@ -365,3 +415,81 @@ def test_the_preview_renders_no_more_of_the_body_than_an_entry_may_hold(
     assert response.status_code == 200
     assert "a" * 99 + "b" in response.content.decode()
     assert "bb" not in response.content.decode()
+
+
+# --- Bylines ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bylines", ["none", "another"])
+def test_a_reporter_cannot_post_without_their_own_byline(client, reporter, editor, story, bylines):
+    client.force_login(reporter)
+    authors = {"none": [], "another": [editor.person.pk]}[bylines]
+    response = client.post(desk_url(story), compose(reporter, authors=authors))
+    assert response.status_code == 400
+    assert "Your own byline goes on your entries: keep “Reporter”" in response.content.decode()
+    assert "Senators to be briefed" in response.content.decode()  # kept
+    assert not Entry.objects.exists()
+
+
+def test_a_reporter_may_add_a_colleague_beside_their_own_byline(client, reporter, editor, story):
+    client.force_login(reporter)
+    authors = [reporter.person.pk, editor.person.pk]
+    assert client.post(desk_url(story), compose(reporter, authors=authors)).status_code == 302
+    assert set(Entry.objects.get().authors.all()) == {reporter.person, editor.person}
+
+
+@pytest.mark.parametrize("bylines", ["none", "another"])
+def test_an_editor_may_post_under_another_byline_or_none(client, editor, reporter, story, bylines):
+    client.force_login(editor)
+    authors = {"none": [], "another": [reporter.person.pk]}[bylines]
+    assert client.post(desk_url(story), compose(editor, authors=authors)).status_code == 302
+    assert [p.pk for p in Entry.objects.get().authors.all()] == authors
+
+
+def test_a_reporter_without_a_byline_is_told_to_get_one(client, story):
+    from django.contrib.auth.models import Group
+
+    from liveblog.roles import REPORTERS
+
+    user = UserFactory(username="newcomer")
+    user.groups.add(Group.objects.get(name=REPORTERS))
+    client.force_login(user)
+    data = {"headline": "First post", "body": "Hello.", "submission_id": str(uuid.uuid4())}
+    response = client.post(desk_url(story), data)
+    assert response.status_code == 400
+    assert "no byline yet" in response.content.decode()
+
+
+# --- The nights the clocks change -----------------------------------------------------
+
+
+def test_a_time_that_happens_twice_offers_both_in_words_then_takes_the_choice(
+    client, reporter, story
+):
+    client.force_login(reporter)
+    data = compose(reporter, published_at="2025-11-02T01:30")
+    response = client.post(desk_url(story), data)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "1:30 a.m. EDT (first)" in content and "1:30 a.m. EST (second)" in content
+    assert "ambiguous" not in content
+    assert re.search(r'type="radio"[^>]*name="published_at_fold" value="1"', content)
+    assert client.post(desk_url(story), {**data, "published_at_fold": "1"}).status_code == 302
+    assert Entry.objects.get().published_at == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_skip_is_refused_in_words(client, reporter, story):
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, published_at="2025-03-09T02:30"))
+    assert response.status_code == 400
+    assert "There is no 2:30 a.m. on Sunday, March 9, 2025" in response.content.decode()
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31T23:30", "0001-01-01T01:00"])
+def test_a_time_at_the_ends_of_the_calendar_is_refused_not_a_500(client, reporter, typed):
+    story = StoryFactory(time_zone="Asia/Baghdad")
+    client.force_login(reporter)
+    response = client.post(desk_url(story), compose(reporter, published_at=typed))
+    assert response.status_code == 400
+    assert OUT_OF_RANGE in response.content.decode()

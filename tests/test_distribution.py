@@ -3,7 +3,9 @@
 Past 300 lines: one test per behaviour of each way stories leave the site, kept together
 as the README's "Distribution" section is."""
 
+import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -372,12 +374,36 @@ def test_the_story_admin_page_has_a_copyable_embed_snippet(client, editor, story
     assert f"&lt;iframe src=&quot;http://testserver/stories/{story.slug}/embed/&quot;" in content
 
 
+def test_the_embed_snippet_escapes_the_headline(client, editor):
+    story = StoryFactory(headline='Iran fires "dozens" of missiles <b>& more</b>')
+    client.force_login(editor)
+    content = client.get(f"/admin/liveblog/story/{story.pk}/change/").content.decode()
+    textarea = re.search(r'<textarea id="embed-snippet"[^>]*>(.*?)</textarea>', content, re.S)
+    snippet = html.unescape(textarea[1])  # what the editor copies
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(snippet)
+    assert [tag for tag, _ in parser.found] == ["iframe"]
+    attrs = parser.found[0][1]
+    assert attrs["title"] == f"{story.headline} (live updates)"
+    assert attrs["src"] == f"http://testserver/stories/{story.slug}/embed/"
+
+
 def test_a_shared_entry_with_a_photo_previews_its_photo(client, story, settings, tmp_path):
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
+    from liveblog import renditions
     from liveblog.images import clean_image
 
     settings.MEDIA_ROOT = tmp_path
@@ -386,6 +412,7 @@ def test_a_shared_entry_with_a_photo_previews_its_photo(client, story, settings,
     entry = EntryFactory.build(story=story, photo_alt="Troops at the base")
     entry.photo = clean_image(SimpleUploadedFile("base.jpg", buffer.getvalue()))
     entry.save()
+    renditions.make_due()  # as the app's worker does after the answer
     meta = parse_head(client.get(entry.get_absolute_url())).meta
     assert meta["og:image"].startswith("http://testserver/media/renditions/")
     assert meta["og:image:alt"] == "Troops at the base"

@@ -4,14 +4,16 @@ import uuid
 import zlib
 
 import pytest
+from django.contrib import auth
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from liveblog import images
+from liveblog import images, renditions
 from liveblog.images import check_image, clean_image
-from liveblog.models import Entry, Person, Rendition
+from liveblog.models import Entry, Person, Rendition, Story
 
 from .admin_posts import admin_entry_post, change_url
 from .factories import EntryFactory
@@ -103,9 +105,11 @@ def test_an_image_pillow_refuses_to_open_is_refused_with_its_pixel_count():
 
 
 def post_from_desk(client, story, photo):
+    user = auth.get_user(client)
     return client.post(
         reverse("liveblog:desk", args=[story.slug]),
         {
+            "authors": [user.person.pk],
             "headline": "Satellite view",
             "body": "The base from above.",
             "photo": photo,
@@ -180,6 +184,7 @@ def photo_entry(story, **fields):
     entry = EntryFactory.build(story=story, photo_alt="Soldiers at the base", **fields)
     entry.photo = clean_image(upload("base.jpg", image_bytes(size=(1600, 900))))
     entry.save()
+    renditions.make_due()  # as the app's worker does after the answer
     return Entry.objects.get(pk=entry.pk)
 
 
@@ -206,6 +211,7 @@ def test_a_small_photo_is_not_scaled_up(story):
     entry = EntryFactory.build(story=story, photo_alt="A small photo")
     entry.photo = clean_image(upload("small.png", image_bytes("PNG", size=(300, 200))))
     entry.save()
+    renditions.make_due()
     assert {r.width for r in Rendition.objects.all()} == {300}
     assert "300w" in Entry.objects.get(pk=entry.pk).html
 
@@ -277,6 +283,7 @@ def test_a_photo_is_stored_under_a_random_name_with_its_format_extension(
 def test_renditions_are_stored_under_random_names(client, reporter, story):
     client.force_login(reporter)
     post_from_desk(client, story, upload("secret-source-gps.jpg", image_bytes()))
+    renditions.make_due()
     names = list(Rendition.objects.values_list("file", flat=True))
     assert len(names) == 6
     assert all(name.endswith((".webp", ".jpg")) for name in names)
@@ -294,3 +301,60 @@ def test_a_headshot_is_stored_under_a_random_name(client, editor):
     assert stored.startswith("people/")
     assert stored.endswith(".jpg")
     assert not any(word in stored.lower() for word in SECRET_WORDS)
+
+
+# --- Renditions off the request path --------------------------------------------------
+
+
+def test_publishing_makes_no_renditions_and_shows_the_photo_at_its_size(client, reporter, story):
+    client.force_login(reporter)
+    assert (
+        post_from_desk(client, story, upload("big.jpg", image_bytes(size=(1600, 900)))).status_code
+        == 302
+    )
+    entry = Entry.objects.get()
+    assert not Rendition.objects.exists()
+    assert f'src="{entry.photo.url}"' in entry.html
+    assert 'width="1600" height="900"' in entry.html  # the space is reserved: nothing shifts
+    assert "image/webp" not in entry.html
+
+
+def test_the_worker_makes_renditions_and_tells_open_pages(client, reporter, story):
+    client.force_login(reporter)
+    post_from_desk(client, story, upload("big.jpg", image_bytes(size=(1600, 900))))
+    entry = Entry.objects.get()
+    version = Story.objects.get(pk=story.pk).version
+    assert renditions.make_due() == 1
+    assert Rendition.objects.count() == 6
+    story.refresh_from_db()
+    assert story.version == version + 1
+    assert entry.pk in story.changes.last().entry_ids
+    assert '<source type="image/webp"' in Entry.objects.get(pk=entry.pk).html
+    assert renditions.make_due() == 0  # done once
+
+
+def test_the_command_makes_renditions_of_older_photos_too(story, clock):
+    entry = EntryFactory.build(story=story, photo_alt="A photo")
+    entry.photo = clean_image(upload("old.jpg", image_bytes(size=(800, 600))))
+    entry.save()
+    clock.advance(days=2)
+    assert renditions.make_due() == 0  # the workers look at recent photos only
+    call_command("make_renditions", stdout=io.StringIO())
+    assert Rendition.objects.filter(source=entry.photo.name).count() == 6
+
+
+def test_a_publish_with_a_36_megapixel_photo_does_not_wait_for_renditions(
+    client, reporter, story, monkeypatch
+):
+    # Making renditions is what took seconds: the publish must not call it at all.
+    def slow(*args, **kwargs):
+        raise AssertionError("renditions made inside the request")
+
+    monkeypatch.setattr(images, "make_rendition", slow)
+    monkeypatch.setattr("liveblog.models.entries.make_rendition", slow)
+    big = Image.linear_gradient("L").resize((6928, 5196))  # 36 megapixels
+    buffer = io.BytesIO()
+    big.save(buffer, format="JPEG")
+    client.force_login(reporter)
+    assert post_from_desk(client, story, upload("big.jpg", buffer.getvalue())).status_code == 302
+    assert 'width="6928" height="5196"' in Entry.objects.get().html

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from liveblog import permissions
 from liveblog.models import Entry
 
-from .factories import EntryFactory, UserFactory
+from .factories import EntryFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,22 +44,38 @@ def editable_of_both(user, entries):
     return set(editable) == set(entries)
 
 
+def may_sign(bylines):
+    """Whether the user may post under ``bylines``: "own", "another" (only someone
+    else's) or "none"."""
+
+    def rule(user, entries):
+        own = getattr(user, "person", None)
+        authors = {"own": [own] if own else [], "another": [PersonFactory()], "none": []}
+        return permissions.byline_refusal(user, authors[bylines]) is None
+
+    return rule
+
+
 RULES = {
     "is_editor": lambda user, entries: permissions.is_editor(user),
     "can_post_entries": lambda user, entries: permissions.can_post_entries(user),
     "can_edit_key_points": lambda user, entries: permissions.can_edit_key_points(user),
+    "can_reopen_story": lambda user, entries: permissions.can_reopen_story(user),
     "can_edit_entry (wrote it)": can_edit_written,
     "can_edit_entry (created it)": can_edit_created,
     "entries_editable_by (both)": editable_of_both,
+    "byline_refusal (own byline)": may_sign("own"),
+    "byline_refusal (another's only)": may_sign("another"),
+    "byline_refusal (none)": may_sign("none"),
 }
 
 # Who may: the personas with each rule's answer, in the order of RULES.
 TABLE = {
-    "editor": (True, True, True, True, True, True),
-    "reporter": (False, True, False, True, True, True),
-    "other_reporter": (False, True, False, False, False, False),
-    "non_staff": (False, False, False, False, False, False),
-    "anonymous": (False, False, False, False, False, False),
+    "editor": (True, True, True, True, True, True, True, True, True, True),
+    "reporter": (False, True, False, False, True, True, True, True, False, False),
+    "other_reporter": (False, True, False, False, False, False, False, True, False, False),
+    "non_staff": (False, False, False, False, False, False, False, False, False, False),
+    "anonymous": (False, False, False, False, False, False, False, False, False, False),
 }
 
 

@@ -75,6 +75,36 @@ def test_a_scheduled_entry_is_announced_once(client, story, clock):
     assert Story.objects.get(pk=story.pk).next_due_at is None
 
 
+def test_scheduling_an_entry_moves_nothing_readers_see_until_it_appears(
+    client, reporter, story, clock, django_capture_on_commit_callbacks
+):
+    from liveblog.sitemaps import StorySitemap
+
+    EntryFactory(story=story, published_at=clock.now - timedelta(minutes=5))
+    before = Story.objects.values("version", "updated_at").get(pk=story.pk)
+    clock.advance(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        scheduled = EntryFactory(
+            story=story, published_at=clock.now + timedelta(minutes=30), authors=[reporter.person]
+        )
+        scheduled.headline = "Rewritten before it runs"
+        scheduled.save()
+        EntryFactory(story=story, status=Entry.Status.DRAFT)
+    story.refresh_from_db()
+    assert {"version": story.version, "updated_at": story.updated_at} == before
+    assert StorySitemap().lastmod(story) == before["updated_at"]
+    assert story.next_due_at == scheduled.published_at
+    assert "Rewritten before it runs" in Entry.objects.get(pk=scheduled.pk).html  # ready
+
+    clock.advance(minutes=31)
+    cache.delete(version_key(story.slug))  # the fake clock cannot expire the cache's keys
+    client.get(story.get_absolute_url())  # the first request after its time announces it
+    story.refresh_from_db()
+    assert story.version == before["version"] + 1
+    assert story.updated_at == clock.now
+    assert StorySitemap().lastmod(story) == clock.now
+
+
 # --- Preview ---------------------------------------------------------------------------
 
 

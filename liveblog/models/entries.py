@@ -3,15 +3,15 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import models
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import changes
+from .. import changes, renditions
 from ..dates import local, validate_in_range
-from ..images import RENDITION_WIDTHS, make_rendition, stored_name
+from ..images import RENDITION_WIDTHS, image_size, make_rendition, stored_name
 from ..pagination import encode_cursor
 from ..structured_data import entry_posting
 from ..text import render_markdown, to_text, with_dateline
@@ -154,9 +154,15 @@ class Entry(Revisioned):
         )
         if was_public and any(old[name] != getattr(self, name) for name in self.READER_FIELDS):
             self.revised_at = timezone.now()
+        # Readers neither saw nor see a draft or an entry scheduled for later: saving one
+        # moves nothing of theirs until it appears.
+        seen = bool(was_public) or self.is_shown
         with changes.batch():
             super().save(*args, **kwargs)
-            changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self])
+            changes.announce(self.story_id, StoryChange.Kind.ENTRY, render=[self], seen=seen)
+            if self.photo:
+                # Its renditions are made after the answer (a no-op once they exist).
+                transaction.on_commit(renditions.wake, robust=True)
             if old and old["story_id"] != self.story_id:
                 # Readers of the story it left must drop it.
                 changes.announce(
@@ -184,13 +190,24 @@ class Entry(Revisioned):
         return f"{self.dateline} — {body}" if self.dateline and body else body
 
     def photo_sources(self):
-        """The photo's renditions for a responsive <picture>, or None when its file is
+        """The photo's renditions for a responsive <picture>; the photo itself at its
+        own size while they are being made (renditions.py); None when its file is
         missing (the page then shows a placeholder)."""
         if not self.photo:
             return None
-        renditions = Rendition.for_file(self.photo)
+        renditions = list(Rendition.objects.filter(source=self.photo.name))
         if not renditions:
-            return None
+            size = image_size(self.photo)
+            if size is None:
+                return None
+            url, (width, height) = self.photo.url, size
+            return {
+                "webp": "",
+                "fallback": f"{url} {width}w",
+                "src": url,
+                "width": width,
+                "height": height,
+            }
 
         def srcset(image_format):
             # A small photo is never scaled up: its renditions may share a width.
@@ -205,6 +222,11 @@ class Entry(Revisioned):
             "width": largest.width,
             "height": largest.height,
         }
+
+    @property
+    def is_shown(self):
+        """Published and its time come: on public pages when its story is public."""
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
     @property
     def is_scheduled(self):

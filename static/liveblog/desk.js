@@ -95,6 +95,17 @@
     document.dispatchEvent(new CustomEvent("liveblog:poll"));
   }
 
+  // The story ended while this was being written: retrying cannot help, so say what
+  // happened, keep the entry, and show an editor the answer's Reopen button.
+  function showEnded(page) {
+    var ended = page.getElementById("desk-ended");
+    var reopen = page.querySelector("form button[value=reopen]");
+    messages.innerHTML = "";
+    if (reopen) messages.appendChild(document.importNode(reopen.form, true));
+    say("Not posted: " + (ended ? ended.textContent : "this story has ended.") +
+        " Your entry is still here.", true);
+  }
+
   function submit(action) {
     if (sending) return;  // a second click or keypress while posting posts nothing
     setBusy(true);
@@ -110,6 +121,8 @@
             showPosted(page);
           } else if (response.status === 400) {
             showRefusal(page);
+          } else if (response.status === 409) {
+            showEnded(page);
           } else if (response.status === 403) {
             say("Not posted: you are signed out. Sign in in another tab, then post again: your entry is still here.", true);
           } else {

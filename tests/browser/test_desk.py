@@ -99,3 +99,44 @@ def test_an_editor_pins_a_colleagues_entry_that_arrived_live(page, live_server, 
     page.locator(f"#{entry.anchor} + .desk-controls").get_by_text("Pin as key point").click()
     expect(page.locator("#key-points-desk")).to_contain_text("Posted by a colleague")
     assert KeyPoint.objects.get().entry == entry
+
+
+def test_publish_stays_in_view_while_a_long_body_is_typed_on_a_desktop_screen(page, desk):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.fill("#id_headline", "A long one")
+    body = page.locator("#id_body")
+    body.click()
+    body.press_sequentially("word " * 40)
+    body.fill("\n\n".join(["A paragraph of the long entry being typed."] * 60))
+    body.press("End")
+    body.press_sequentially(" Still typing.")
+    assert page.evaluate("document.documentElement.scrollHeight") > 768  # the form is long
+    publish = page.locator("button[value=publish]")
+    expect(publish).to_be_in_viewport(ratio=1)
+    box = publish.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 768
+
+
+def test_publishing_to_a_story_that_ended_meanwhile_says_so_and_keeps_the_entry(page, desk):
+    page.fill("#id_headline", "Late news")
+    page.fill("#id_body", "Typed while the editor ended the story.")
+    story = Story.objects.get(pk=desk.pk)
+    story.status = Story.Status.ENDED
+    story.save()
+    page.click("button[value=publish]")
+    expect(page.locator("#compose-status")).to_contain_text("This story has ended")
+    expect(page.locator("#id_body")).to_have_value("Typed while the editor ended the story.")
+    expect(page.locator("#desk-messages button[value=reopen]")).to_have_count(0)  # a reporter
+    assert not Entry.objects.filter(headline="Late news").exists()
+
+
+def test_an_editor_opening_the_desk_of_an_ended_story_can_reopen_it(page, live_server, editor):
+    story = open_desk(page, live_server, editor)
+    story.status = Story.Status.ENDED
+    story.save()
+    page.reload()
+    expect(page.locator("#desk-ended")).to_contain_text("This story has ended")
+    page.click("button[value=reopen]")
+    expect(page.locator("#desk-messages")).to_contain_text("Reopened")
+    expect(page.locator("#id_headline")).to_be_visible()
+    assert Story.objects.get(pk=story.pk).status == Story.Status.LIVE

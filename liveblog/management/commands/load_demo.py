@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import BaseCommand, call_command
+from django.core.management import BaseCommand, CommandError, call_command
 from django.db import transaction
 from django.db.models import Max
 
@@ -25,9 +26,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--reset", action="store_true", help="reload the demo story as shipped")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load even with DEBUG off (the demo logins' passwords are public)",
+        )
 
     @transaction.atomic
-    def handle(self, *args, reset, **options):
+    def handle(self, *args, reset, force, **options):
+        if not settings.DEBUG and not force:
+            # DEBUG off means a server others may reach, where logins whose passwords
+            # are printed in the README would be an open door.
+            raise CommandError(
+                "DEBUG is off: this looks like a production server, and the demo creates "
+                "staff logins whose passwords are published in the README. Nothing was "
+                "loaded. Use --force to load it anyway (a staging server nobody else reaches)."
+            )
         if Story.objects.filter(slug=DEMO_STORY).exists() and not reset:
             self.stdout.write(
                 f"Demo story already loaded (--reset reloads it): /stories/{DEMO_STORY}/"
