@@ -150,6 +150,14 @@ def test_updates_send_the_header_when_coverage_ends(client, story):
     assert "Coverage has ended" in payload["header_html"]
 
 
+def test_updates_send_the_header_with_the_new_updated_time_when_an_entry_arrives(client, story):
+    at = Story.objects.get(pk=story.pk).version
+    EntryFactory(story=story)
+    updated_at = Story.objects.get(pk=story.pk).updated_at
+    payload = updates(client, story, at).json()
+    assert f'Updated <time datetime="{updated_at.isoformat()}">' in payload["header_html"]
+
+
 def test_reader_at_the_current_version_gets_no_changes_and_revalidates_with_304(client, story):
     EntryFactory(story=story)
     current = Story.objects.get(pk=story.pk).version
