@@ -105,6 +105,14 @@ class StoredTimesMixin:
                 )
 
 
+class UnlabelledHiddenInput(forms.HiddenInput):
+    """A hidden input that no label points at: the admin prints a label for every field
+    of a fieldset, and HTML only lets a label's ``for`` name a control people can see."""
+
+    def id_for_label(self, id_):
+        return ""
+
+
 class NoLostUpdatesForm(forms.ModelForm):
     """A form that refuses to overwrite a save made after it was opened.
 
@@ -116,10 +124,15 @@ class NoLostUpdatesForm(forms.ModelForm):
 
     compared_fields = ()
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    revision = forms.IntegerField(widget=UnlabelledHiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # A callable model default (the story's time zone) makes Django add a hidden
+            # "initial" copy of the input that repeats its aria-describedby, which HTML
+            # forbids on a hidden input; our forms compare with the stored object instead.
+            field.show_hidden_initial = False
         if self.instance.pk:
             # Saving over an existing object must say which revision it was opened at.
             self.fields["revision"].required = True

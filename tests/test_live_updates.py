@@ -12,6 +12,7 @@ from django.db import connection, connections
 from django.template.loader import render_to_string
 
 from liveblog.changes import version_key
+from liveblog.dates import machine_time
 from liveblog.models import Entry, Story, StoryChange
 
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, grow_story
@@ -155,7 +156,8 @@ def test_updates_send_the_header_with_the_new_updated_time_when_an_entry_arrives
     EntryFactory(story=story)
     updated_at = Story.objects.get(pk=story.pk).updated_at
     payload = updates(client, story, at).json()
-    assert f'Updated <time datetime="{updated_at.isoformat()}">' in payload["header_html"]
+    shown = machine_time(updated_at, story.tzinfo)
+    assert f'Updated <time datetime="{shown}">' in payload["header_html"]
 
 
 def test_reader_at_the_current_version_gets_no_changes_and_revalidates_with_304(client, story):

@@ -81,7 +81,7 @@ def test_story_page_says_when_the_story_last_changed_in_its_zone(client, story):
     Story.objects.filter(pk=story.pk).update(updated_at=datetime(2020, 1, 7, 2, 52, tzinfo=UTC))
     content = client.get(story.get_absolute_url()).content.decode()
     assert (
-        'Updated <time datetime="2020-01-07T02:52:00+00:00">Monday, Jan. 6, 2020, 9:52 p.m.</time>'
+        'Updated <time datetime="2020-01-06T21:52:00-05:00">Monday, Jan. 6, 2020, 9:52 p.m.</time>'
         in content
     )
 

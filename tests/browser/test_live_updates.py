@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from liveblog.dates import machine_time
 from liveblog.models import Story
 
 from ..factories import EntryFactory, KeyPointFactory, StoryFactory
@@ -155,10 +159,13 @@ def test_the_embed_refuses_to_be_framed_by_other_origins(
 
 
 def test_the_updated_time_follows_the_newest_change(page, live_story):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Story.objects.filter(pk=live_story.pk).update(updated_at=an_hour_ago)
     page.goto(live_story.get_absolute_url())
     shown = page.locator("#story-header .story-updated time").get_attribute("datetime")
+    assert shown == machine_time(an_hour_ago, live_story.tzinfo)
     EntryFactory(story=Story.objects.get(pk=live_story.pk), headline="Later update")
-    updated_at = Story.objects.get(pk=live_story.pk).updated_at.isoformat()
+    updated_at = machine_time(Story.objects.get(pk=live_story.pk).updated_at, live_story.tzinfo)
     assert updated_at != shown
     expect(page.locator("#story-header .story-updated time")).to_have_attribute(
         "datetime", updated_at, timeout=WITHIN
