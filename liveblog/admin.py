@@ -204,7 +204,16 @@ class StoryAdmin(NoLostUpdatesAdmin):
         ("Top of the page", {"fields": ["lede", "key_points_heading", "pinned_entry"]}),
         (
             "Time",
-            {"fields": ["time_zone", "coverage_start", "coverage_end", "created", "updated"]},
+            {
+                "fields": [
+                    "time_zone",
+                    "coverage_start",
+                    "coverage_end",
+                    "expected_end",
+                    "created",
+                    "updated",
+                ]
+            },
         ),
     ]
     inlines = [KeyPointInline]

@@ -239,6 +239,7 @@ class StoryAdminForm(StoredTimesMixin, NoLostUpdatesForm):
             "time_zone",
             "coverage_start",
             "coverage_end",
+            "expected_end",
         ]
 
 

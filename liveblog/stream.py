@@ -7,7 +7,7 @@ from django.shortcuts import render
 from .dates import ap_date, local_day
 from .models import KeyPoint
 from .pagination import page_of_public_entries
-from .structured_data import live_blog_posting, summary
+from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
@@ -57,6 +57,14 @@ def render_story(request, story, *, before, inclusive=False, share=None):
     )
     canonical_url = request.build_absolute_uri(story.get_absolute_url())
     page_entries = [pinned, *entries] if pinned else entries
+    image, image_alt = story_image(story, request.build_absolute_uri)
+    share = share or {
+        "title": story.headline,
+        "description": summary(story.lede),
+        "url": canonical_url,
+    }
+    if "image" not in share:
+        share = {**share, "image": image, "image_alt": image_alt}
     context = {
         **stream_context(story, entries, older),
         "pinned": pinned,
@@ -64,10 +72,13 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         # An older page is read by someone who has read the top: skip the lede and key points.
         "hide_summary": before is not None and not inclusive,
         "canonical_url": canonical_url,
-        "share": share
-        or {"title": story.headline, "description": summary(story.lede), "url": canonical_url},
+        "share": share,
         "structured_data": live_blog_posting(
-            story, page_entries, page_url=canonical_url, absolute=request.build_absolute_uri
+            story,
+            page_entries,
+            page_url=canonical_url,
+            absolute=request.build_absolute_uri,
+            image=image,
         ),
         "publisher": settings.LIVEBLOG_PUBLISHER,
     }

@@ -5,6 +5,7 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -20,11 +21,27 @@ def summary(text, limit=300):
     return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def live_blog_posting(story, entries, *, page_url, absolute):
+def story_image(story, absolute):
+    """The story's picture, as an absolute URL and its alt text: the newest entry photo
+    readers may see (the stored original: upright, re-encoded, without metadata), else
+    the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a static file)."""
+    entry = story.newest_photo()
+    if entry is not None:
+        return absolute(entry.photo.url), entry.photo_alt
+    default = settings.LIVEBLOG_DEFAULT_IMAGE
+    url = default if "://" in default else absolute(static(default))
+    return url, settings.LIVEBLOG_PUBLISHER
+
+
+def live_blog_posting(story, entries, *, page_url, absolute, image):
     """The LiveBlogPosting for ``story`` with a BlogPosting for each entry shown.
 
-    ``absolute`` turns a path into an absolute URL.
+    ``absolute`` turns a path into an absolute URL; ``image`` is the story's picture
+    (story_image).
     """
+    publisher = {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER}
+    # The story's bylines are those of the entries shown; none: the publisher's.
+    authors = {p.pk: p for entry in entries for p in entry.authors.all()}
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -34,7 +51,13 @@ def live_blog_posting(story, entries, *, page_url, absolute):
         "description": summary(story.lede),
         "datePublished": (story.coverage_start or story.created_at).isoformat(),
         "dateModified": story.updated_at.isoformat(),
-        "publisher": {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER},
+        "publisher": publisher,
+        "image": [image],
+        "author": [
+            {"@type": "Person", "name": p.name, "url": absolute(p.get_absolute_url())}
+            for p in authors.values()
+        ]
+        or [publisher],
         "liveBlogUpdate": [
             {
                 "@type": "BlogPosting",
@@ -53,7 +76,10 @@ def live_blog_posting(story, entries, *, page_url, absolute):
     }
     if story.coverage_start:
         data["coverageStartTime"] = story.coverage_start.isoformat()
-    if story.coverage_end and not story.is_live:
+    if story.is_live:
+        # Search engines' live-blog guidance asks for the expected end while live.
+        data["coverageEndTime"] = story.expected_coverage_end.isoformat()
+    elif story.coverage_end:
         data["coverageEndTime"] = story.coverage_end.isoformat()
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(SCRIPT_ESCAPES)
     # Safe: every "<", ">" and "&" is escaped above, so nothing typed can end the element.

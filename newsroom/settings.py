@@ -288,6 +288,9 @@ LIVEBLOG_PAGE_MAX_AGE = envint("LIVEBLOG_PAGE_MAX_AGE", 10)
 LIVEBLOG_UPDATES_MAX_AGE = envint("LIVEBLOG_UPDATES_MAX_AGE", 4)
 # The publisher named in structured data and feeds.
 LIVEBLOG_PUBLISHER = os.environ.get("LIVEBLOG_PUBLISHER", "Newsroom")
+# A story's picture when none of its entries has a photo (og:image, structured data):
+# an absolute URL, or a path among the static files.
+LIVEBLOG_DEFAULT_IMAGE = os.environ.get("LIVEBLOG_DEFAULT_IMAGE", "liveblog/default-image.png")
 # Origins allowed to put a story's embed view in a frame ("https://partner.example");
 # no other page may be framed at all.
 LIVEBLOG_EMBED_ORIGINS = envorigins("LIVEBLOG_EMBED_ORIGINS")

@@ -210,8 +210,8 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     # story, key points, one page of entries, their authors (structured data), the
-    # version check (remember_version)
-    with django_assert_num_queries(5):
+    # newest photo (the story's image), the version check (remember_version)
+    with django_assert_num_queries(6):
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
@@ -219,7 +219,7 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
-    with django_assert_num_queries(3):  # story, one page of entries, their authors
+    with django_assert_num_queries(4):  # story, one page of entries, their authors, newest photo
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
     assert response.status_code == 200
     assert article_ids(response) == [oldest.pk]
@@ -229,7 +229,8 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
-    with django_assert_num_queries(4):  # the entry with its story, key points, the page, authors
+    # the entry with its story, key points, the page, authors, the story's newest photo
+    with django_assert_num_queries(5):
         assert client.get(entry.get_absolute_url()).status_code == 200
 
 
