@@ -214,10 +214,11 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        # Hashed, compressed names in production (after collectstatic); plain in development.
+        # Hashed, compressed names and minified scripts in production (after
+        # collectstatic); plain in development.
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "liveblog.staticfiles.MinifiedManifestStaticFilesStorage"
     },
 }
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
