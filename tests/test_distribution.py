@@ -420,3 +420,8 @@ def test_a_shared_entry_with_a_photo_previews_its_photo(client, story, settings,
     assert meta["og:image"].startswith("http://testserver/media/renditions/")
     assert meta["og:image:alt"] == "Troops at the base"
     assert meta["twitter:card"] == "summary_large_image"
+
+
+def test_the_embed_names_the_story_page_canonical_by_its_absolute_url(client, story):
+    content = client.get(f"{story.get_absolute_url()}embed/").content.decode()
+    assert f'<link rel="canonical" href="http://testserver{story.get_absolute_url()}">' in content

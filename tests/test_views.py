@@ -260,3 +260,7 @@ def test_older_pages_skip_the_lede_and_key_points(client, story):
     assert f"<h1>{story.headline}</h1>" in older
     permalink = client.get(entries[0].get_absolute_url()).content.decode()
     assert "A pinned point" in permalink
+
+
+def test_front_page_has_a_description_for_search_results(client):
+    assert b'<meta name="description" content="' in client.get("/").content
