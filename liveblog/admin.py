@@ -204,7 +204,16 @@ class StoryAdmin(NoLostUpdatesAdmin):
         ("Top of the page", {"fields": ["lede", "key_points_heading", "pinned_entry"]}),
         (
             "Time",
-            {"fields": ["time_zone", "coverage_start", "coverage_end", "created", "updated"]},
+            {
+                "fields": [
+                    "time_zone",
+                    "coverage_start",
+                    "coverage_end",
+                    "expected_end",
+                    "created",
+                    "updated",
+                ]
+            },
         ),
     ]
     inlines = [KeyPointInline]
@@ -294,6 +303,15 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authors")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "story":
+            # Django's autocomplete leaves a required select without the empty option
+            # HTML asks of a required select: not "required" in the markup, then; the
+            # form still refuses an entry without a story.
+            field.widget.use_required_attribute = lambda initial: False
+        return field
 
     @admin.display(description="time", ordering="published_at")
     def shown_at(self, entry):

@@ -52,6 +52,15 @@ def local(value, tz):
     return timezone.localtime(clamped(value), tz)
 
 
+def machine_time(value, tz):
+    """The time for a ``datetime`` attribute, in the zone ``tz``: ISO 8601 to the second,
+    "2020-01-06T21:52:00-05:00" (HTML allows at most three digits of a second, and
+    nobody reads finer); "" for no time or one out of range."""
+    if not value or not in_range(value):
+        return ""
+    return local(value, tz).isoformat(timespec="seconds")
+
+
 def ap_time(value, tz):
     """The time in the zone ``tz``, AP style: "9:30 p.m.", "12:00 a.m."; "" for no
     time or one out of range."""

@@ -194,6 +194,14 @@ def check_bylines(form, user):
             form.add_error("authors" if has_byline else None, refusal)
 
 
+class UnlabelledHiddenInput(forms.HiddenInput):
+    """A hidden input that no label points at: the admin prints a label for every field
+    of a fieldset, and HTML only lets a label's ``for`` name a control people can see."""
+
+    def id_for_label(self, id_):
+        return ""
+
+
 class NoLostUpdatesForm(forms.ModelForm):
     """A form that refuses to overwrite a save made after it was opened.
 
@@ -205,10 +213,15 @@ class NoLostUpdatesForm(forms.ModelForm):
 
     compared_fields = ()
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    revision = forms.IntegerField(widget=UnlabelledHiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # A callable model default (the story's time zone) makes Django add a hidden
+            # "initial" copy of the input that repeats its aria-describedby, which HTML
+            # forbids on a hidden input; our forms compare with the stored object instead.
+            field.show_hidden_initial = False
         if self.instance.pk:
             # Saving over an existing object must say which revision it was opened at.
             self.fields["revision"].required = True
@@ -320,6 +333,7 @@ class StoryAdminForm(StoredTimesMixin, NoLostUpdatesForm):
             "time_zone",
             "coverage_start",
             "coverage_end",
+            "expected_end",
         ]
 
 

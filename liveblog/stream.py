@@ -8,7 +8,7 @@ from .dates import ap_date, local_day
 from .http import canonical_origin
 from .models import KeyPoint
 from .pagination import page_of_public_entries
-from .structured_data import live_blog_posting, summary
+from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
@@ -56,8 +56,20 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         inclusive=inclusive,
     )
     origin = canonical_origin(request)
-    canonical_url = origin + story.get_absolute_url()
+
+    def absolute(path):
+        return origin + path
+
+    canonical_url = absolute(story.get_absolute_url())
     page_entries = [pinned, *entries] if pinned else entries
+    image, image_alt = story_image(story, absolute)
+    share = share or {
+        "title": story.headline,
+        "description": summary(story.lede),
+        "url": canonical_url,
+    }
+    if "image" not in share:
+        share = {**share, "image": image, "image_alt": image_alt}
     context = {
         **stream_context(story, entries, older),
         "pinned": pinned,
@@ -65,10 +77,13 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         # An older page is read by someone who has read the top: skip the lede and key points.
         "hide_summary": before is not None and not inclusive,
         "canonical_url": canonical_url,
-        "share": share
-        or {"title": story.headline, "description": summary(story.lede), "url": canonical_url},
+        "share": share,
         "structured_data": live_blog_posting(
-            story, page_entries, page_url=canonical_url, absolute=lambda path: origin + path
+            story,
+            page_entries,
+            page_url=canonical_url,
+            absolute=absolute,
+            image=image,
         ),
         "publisher": settings.LIVEBLOG_PUBLISHER,
     }

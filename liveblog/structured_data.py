@@ -11,6 +11,7 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -38,11 +39,41 @@ def entry_posting(entry):
     }
 
 
-def live_blog_posting(story, entries, *, page_url, absolute):
+def story_image(story, absolute):
+    """The story's picture, as an absolute URL and its alt text: the newest entry photo
+    readers may see (the stored original: upright, re-encoded, without metadata), else
+    the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a static file)."""
+    entry = story.newest_photo()
+    if entry is not None:
+        return absolute(entry.photo.url), entry.photo_alt
+    default = settings.LIVEBLOG_DEFAULT_IMAGE
+    url = default if "://" in default else absolute(static(default))
+    return url, settings.LIVEBLOG_PUBLISHER
+
+
+def live_blog_posting(story, entries, *, page_url, absolute, image):
     """The LiveBlogPosting for ``story`` with a BlogPosting for each entry shown.
 
-    ``absolute`` turns a path into an absolute URL.
+    ``absolute`` turns a path into an absolute URL; ``image`` is the story's picture
+    (story_image).
     """
+    publisher = {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER}
+    updates = [
+        {
+            **entry.structured_data,
+            "author": [
+                {**author, "url": absolute(author["url"])}
+                for author in entry.structured_data["author"]
+            ],
+            "url": f"{page_url}#{entry.anchor}",
+        }
+        for entry in entries
+        # Stored when the entry is rendered: one made without (bulk_create) shows
+        # nothing, its stored HTML empty too, until `manage.py render_entries`.
+        if entry.structured_data
+    ]
+    # The story's bylines are those of the entries shown; none: the publisher's.
+    authors = {author["url"]: author for update in updates for author in update["author"]}
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -52,25 +83,17 @@ def live_blog_posting(story, entries, *, page_url, absolute):
         "description": summary(story.lede),
         "datePublished": (story.coverage_start or story.created_at).isoformat(),
         "dateModified": story.updated_at.isoformat(),
-        "publisher": {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER},
-        "liveBlogUpdate": [
-            {
-                **entry.structured_data,
-                "author": [
-                    {**author, "url": absolute(author["url"])}
-                    for author in entry.structured_data["author"]
-                ],
-                "url": f"{page_url}#{entry.anchor}",
-            }
-            for entry in entries
-            # Stored when the entry is rendered: one made without (bulk_create) shows
-            # nothing, its stored HTML empty too, until `manage.py render_entries`.
-            if entry.structured_data
-        ],
+        "publisher": publisher,
+        "image": [image],
+        "author": list(authors.values()) or [publisher],
+        "liveBlogUpdate": updates,
     }
     if story.coverage_start:
         data["coverageStartTime"] = story.coverage_start.isoformat()
-    if story.coverage_end and not story.is_live:
+    if story.is_live:
+        # Search engines' live-blog guidance asks for the expected end while live.
+        data["coverageEndTime"] = story.expected_coverage_end.isoformat()
+    elif story.coverage_end:
         data["coverageEndTime"] = story.coverage_end.isoformat()
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
     # Inside <script>, "</script>" or "<!--" in a string would end or confuse the element:

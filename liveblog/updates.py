@@ -91,8 +91,8 @@ def _changes_since(story, since):
     if StoryChange.Kind.KEY_POINTS in kinds or story_changed or payload["removed"]:
         context["key_points"] = KeyPoint.objects.public().filter(story=story)
         payload["key_points_html"] = render_to_string("liveblog/_key_points.html", context)
-    if story_changed:
-        payload["header_html"] = render_to_string("liveblog/_story_header.html", context)
+    # Every change moves the story's "Updated" time, which the header shows.
+    payload["header_html"] = render_to_string("liveblog/_story_header.html", context)
     return _updates_response(payload, since)
 
 

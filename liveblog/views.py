@@ -105,7 +105,9 @@ def _render_embed(request, slug):
     entries, older = page_of_public_entries(
         story.entries.only(*STREAM_FIELDS), size=settings.LIVEBLOG_PAGE_SIZE
     )
-    return render(request, "liveblog/embed.html", stream_context(story, entries, older))
+    context = stream_context(story, entries, older)
+    context["canonical_url"] = request.build_absolute_uri(story.get_absolute_url())
+    return render(request, "liveblog/embed.html", context)
 
 
 @require_GET

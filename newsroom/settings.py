@@ -221,10 +221,11 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        # Hashed, compressed names in production (after collectstatic); plain in development.
+        # Hashed, compressed names and minified scripts in production (after
+        # collectstatic); plain in development.
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "liveblog.staticfiles.MinifiedManifestStaticFilesStorage"
     },
 }
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
@@ -302,6 +303,9 @@ LIVEBLOG_PUBLISHER = os.environ.get("LIVEBLOG_PUBLISHER", "Newsroom")
 # https://news.example.com; empty: the host each request names. Needed with a wildcard in
 # ALLOWED_HOSTS (.example.com), where each host name would get first pages of its own.
 LIVEBLOG_CANONICAL_ORIGIN = envorigin("LIVEBLOG_CANONICAL_ORIGIN")
+# A story's picture when none of its entries has a photo (og:image, structured data):
+# an absolute URL, or a path among the static files.
+LIVEBLOG_DEFAULT_IMAGE = os.environ.get("LIVEBLOG_DEFAULT_IMAGE", "liveblog/default-image.png")
 # Origins allowed to put a story's embed view in a frame ("https://partner.example");
 # no other page may be framed at all.
 LIVEBLOG_EMBED_ORIGINS = envorigins("LIVEBLOG_EMBED_ORIGINS")

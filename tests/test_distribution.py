@@ -4,15 +4,18 @@ Past 300 lines: one test per behaviour of each way stories leave the site, kept 
 as the README's "Distribution" section is."""
 
 import html
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import feedparser
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from PIL import Image
 
 from liveblog.models import Entry, Story
 
@@ -155,6 +158,77 @@ def test_structured_data_is_assembled_from_what_each_entry_keeps(client, seeded)
     assert data["liveBlogUpdate"][1]["headline"] == "As kept with the entry"
 
 
+def live_blog_posting(client, story):
+    (data,) = [
+        json.loads(text) for text in parse_head(client.get(story.get_absolute_url())).json_ld
+    ]
+    return data
+
+
+def test_a_live_storys_expected_end_is_a_day_after_its_latest_change(client, story):
+    EntryFactory(story=story)
+    updated_at = Story.objects.get(pk=story.pk).updated_at
+    expected = datetime.fromisoformat(live_blog_posting(client, story)["coverageEndTime"])
+    assert expected == updated_at + timedelta(hours=24)
+
+
+def test_a_live_storys_expected_end_is_the_editors_until_coverage_runs_over(
+    client, story, django_capture_on_commit_callbacks
+):
+    story.expected_end = datetime(2999, 1, 6, 23, 0, tzinfo=UTC)
+    story.save()
+    assert live_blog_posting(client, story)["coverageEndTime"] == "2999-01-06T23:00:00+00:00"
+    story.expected_end = datetime(2020, 1, 6, tzinfo=UTC)  # passed, the story still live
+    with django_capture_on_commit_callbacks(execute=True):
+        story.save()
+    updated_at = Story.objects.get(pk=story.pk).updated_at
+    expected = datetime.fromisoformat(live_blog_posting(client, story)["coverageEndTime"])
+    assert expected == updated_at + timedelta(hours=24)
+
+
+def test_the_storys_image_is_its_newest_photo_else_the_default(
+    client, story, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    EntryFactory(story=story)
+    default = "http://testserver/static/liveblog/default-image.png"
+    assert live_blog_posting(client, story)["image"] == [default]
+    assert parse_head(client.get(story.get_absolute_url())).meta["og:image"] == default
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 90, 160)).save(buffer, format="JPEG")
+    with django_capture_on_commit_callbacks(execute=True):
+        with_photo = EntryFactory(
+            story=story,
+            photo=SimpleUploadedFile("a.jpg", buffer.getvalue(), content_type="image/jpeg"),
+            photo_alt="Smoke over the base",
+        )
+        EntryFactory(story=story)  # newer, without a photo
+    url = f"http://testserver{Entry.objects.get(pk=with_photo.pk).photo.url}"
+    assert live_blog_posting(client, story)["image"] == [url]
+    meta = parse_head(client.get(story.get_absolute_url())).meta
+    assert (meta["og:image"], meta["og:image:alt"]) == (url, "Smoke over the base")
+
+
+def test_the_storys_author_is_its_bylines_else_the_publisher(
+    client, story, django_capture_on_commit_callbacks
+):
+    EntryFactory(story=story)
+    assert live_blog_posting(client, story)["author"] == [
+        {"@type": "Organization", "name": "Newsroom"}
+    ]
+    dana = PersonFactory(name="Dana Reyes")
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, authors=[dana])
+        EntryFactory(story=story, authors=[dana])
+    assert live_blog_posting(client, story)["author"] == [
+        {
+            "@type": "Person",
+            "name": "Dana Reyes",
+            "url": f"http://testserver{dana.get_absolute_url()}",
+        }
+    ]
+
+
 def test_structured_data_cannot_be_broken_out_of(client):
     story = StoryFactory(headline=HOSTILE, lede=HOSTILE)
     EntryFactory(story=story, headline=HOSTILE, body=HOSTILE)
@@ -172,7 +246,7 @@ def test_social_cards_describe_the_story(client, seeded):
     assert meta["og:title"] == story.headline
     assert meta["og:description"] == "First paragraph of the lede."
     assert meta["og:url"] == f"http://testserver{story.get_absolute_url()}"
-    assert meta["twitter:card"] == "summary"
+    assert meta["twitter:card"] == "summary_large_image"  # the default image, at least
 
 
 @override_settings(
@@ -417,3 +491,8 @@ def test_a_shared_entry_with_a_photo_previews_its_photo(client, story, settings,
     assert meta["og:image"].startswith("http://testserver/media/renditions/")
     assert meta["og:image:alt"] == "Troops at the base"
     assert meta["twitter:card"] == "summary_large_image"
+
+
+def test_the_embed_names_the_story_page_canonical_by_its_absolute_url(client, story):
+    content = client.get(f"{story.get_absolute_url()}embed/").content.decode()
+    assert f'<link rel="canonical" href="http://testserver{story.get_absolute_url()}">' in content

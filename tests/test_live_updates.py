@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from liveblog import changes
 from liveblog.changes import version_key
+from liveblog.dates import machine_time
 from liveblog.models import Entry, Story, StoryChange
 
 from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory, grow_story
@@ -149,6 +150,15 @@ def test_updates_send_the_header_when_coverage_ends(client, story):
     payload = updates(client, story, at).json()
     assert payload["status"] == "ended"
     assert "Coverage has ended" in payload["header_html"]
+
+
+def test_updates_send_the_header_with_the_new_updated_time_when_an_entry_arrives(client, story):
+    at = Story.objects.get(pk=story.pk).version
+    EntryFactory(story=story)
+    updated_at = Story.objects.get(pk=story.pk).updated_at
+    payload = updates(client, story, at).json()
+    shown = machine_time(updated_at, story.tzinfo)
+    assert f'Updated <time datetime="{shown}">' in payload["header_html"]
 
 
 def test_reader_at_the_current_version_gets_no_changes_and_revalidates_with_304(client, story):

@@ -77,6 +77,15 @@ def test_ended_story_says_coverage_has_ended(client):
     assert "live-marker" not in content
 
 
+def test_story_page_says_when_the_story_last_changed_in_its_zone(client, story):
+    Story.objects.filter(pk=story.pk).update(updated_at=datetime(2020, 1, 7, 2, 52, tzinfo=UTC))
+    content = client.get(story.get_absolute_url()).content.decode()
+    assert (
+        'Updated <time datetime="2020-01-06T21:52:00-05:00">Monday, Jan. 6, 2020, 9:52 p.m.</time>'
+        in content
+    )
+
+
 def test_story_page_shows_only_pinned_key_points_in_order(client, story):
     KeyPointFactory(story=story, text="Second point", position=2)
     KeyPointFactory(story=story, text="First point", position=1)
@@ -201,8 +210,8 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     # story, key points, one page of entries (their structured data stored with them),
-    # the version check (remember_version)
-    with django_assert_num_queries(4):
+    # the newest photo (the story's image), the version check (remember_version)
+    with django_assert_num_queries(5):
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
@@ -210,7 +219,7 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
-    with django_assert_num_queries(2):  # story, one page of entries
+    with django_assert_num_queries(3):  # story, one page of entries, the newest photo
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
     assert response.status_code == 200
     assert article_ids(response) == [oldest.pk]
@@ -220,7 +229,8 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
-    with django_assert_num_queries(3):  # the entry with its story, key points, the page
+    # the entry with its story, key points, the page, the story's newest photo
+    with django_assert_num_queries(4):
         assert client.get(entry.get_absolute_url()).status_code == 200
 
 
@@ -250,3 +260,7 @@ def test_older_pages_skip_the_lede_and_key_points(client, story):
     assert f"<h1>{story.headline}</h1>" in older
     permalink = client.get(entries[0].get_absolute_url()).content.decode()
     assert "A pinned point" in permalink
+
+
+def test_front_page_has_a_description_for_search_results(client):
+    assert b'<meta name="description" content="' in client.get("/").content

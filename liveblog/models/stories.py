@@ -1,6 +1,7 @@
 """Stories, their change log and key points."""
 
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,10 @@ from simple_history.models import HistoricalRecords
 from .. import changes
 from ..dates import validate_in_range
 from .base import MaxCharsValidator, Revisioned, default_time_zone, validate_time_zone
+
+# A live story without an editor's expected end is expected to end this long after its
+# latest change (structured data's coverageEndTime).
+EXPECTED_COVERAGE_AFTER_LAST_CHANGE = timedelta(hours=24)
 
 
 class StoryQuerySet(models.QuerySet):
@@ -59,6 +64,14 @@ class Story(Revisioned):
     )
     coverage_end = models.DateTimeField(
         null=True, blank=True, validators=[validate_in_range], help_text="Set when coverage ends."
+    )
+    expected_end = models.DateTimeField(
+        "expected end of coverage",
+        null=True,
+        blank=True,
+        validators=[validate_in_range],
+        help_text="When coverage is expected to end, for search engines. Left blank, or "
+        "once the story changes after it: a day after the latest change.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -156,8 +169,27 @@ class Story(Revisioned):
         return self.status == self.Status.LIVE
 
     @property
+    def expected_coverage_end(self):
+        """When a live story's coverage is expected to end: the editor's time, unless the
+        story has changed since (coverage ran over), else a day after the latest change.
+
+        A rolling day after the latest change, not the start plus a fixed span: a story
+        that keeps going never claims an end already past, and one that falls quiet
+        says so within a day. It moves with the version, so a cached page stays true.
+        """
+        if self.expected_end and self.expected_end > self.updated_at:
+            return self.expected_end
+        return self.updated_at + EXPECTED_COVERAGE_AFTER_LAST_CHANGE
+
+    @property
     def is_public(self):
         return self.status in self.PUBLIC_STATUSES
+
+    def newest_photo(self):
+        """The newest entry readers may see that has a photo (its photo fields only), or
+        None: the story's picture in shares and structured data."""
+        entries = self.entries.public().exclude(photo="").newest_first()
+        return entries.only("id", "story_id", "published_at", "photo", "photo_alt").first()
 
     def bump_version(self, kinds, entry_ids=()):
         """Advance the story's version and log what changed, in the caller's transaction.

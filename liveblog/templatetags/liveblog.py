@@ -12,6 +12,7 @@ register.filter("ap_time", dates.ap_time)
 register.filter("ap_date", dates.ap_date)
 register.filter("ap_datetime", dates.ap_datetime)
 register.filter("local_day", dates.local_day)
+register.filter("machine_time", dates.machine_time)
 
 
 @register.simple_tag

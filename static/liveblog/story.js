@@ -166,8 +166,15 @@
     }
     var header = document.getElementById("story-header");
     if (update.header_html !== null && header) {
-      header.innerHTML = update.header_html;
-      if (update.status === "ended") announce("Coverage has ended.");
+      var wasLive = !!header.querySelector(".live-marker");
+      var fresh = document.createElement("template");
+      fresh.innerHTML = update.header_html;
+      // An older page and the embed show no lede: the fresh header keeps it that way.
+      if (header.dataset.summary === "hidden") {
+        Array.prototype.forEach.call(fresh.content.querySelectorAll(".lede"), function (l) { l.remove(); });
+      }
+      header.replaceChildren(fresh.content);
+      if (wasLive && update.status === "ended") announce("Coverage has ended.");
     }
     regroupDays();
     state.version = String(update.version);

@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from liveblog.dates import machine_time
 from liveblog.models import Story
 
 from ..factories import EntryFactory, KeyPointFactory, StoryFactory
@@ -152,3 +156,28 @@ def test_the_embed_refuses_to_be_framed_by_other_origins(
     page.goto(origin + "/")
     page.wait_for_timeout(1000)
     assert page.frame_locator("iframe").locator("article.entry").count() == 0
+
+
+def test_the_updated_time_follows_the_newest_change(page, live_story):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Story.objects.filter(pk=live_story.pk).update(updated_at=an_hour_ago)
+    page.goto(live_story.get_absolute_url())
+    shown = page.locator("#story-header .story-updated time").get_attribute("datetime")
+    assert shown == machine_time(an_hour_ago, live_story.tzinfo)
+    EntryFactory(story=Story.objects.get(pk=live_story.pk), headline="Later update")
+    updated_at = machine_time(Story.objects.get(pk=live_story.pk).updated_at, live_story.tzinfo)
+    assert updated_at != shown
+    expect(page.locator("#story-header .story-updated time")).to_have_attribute(
+        "datetime", updated_at, timeout=WITHIN
+    )
+
+
+def test_the_embed_stops_saying_live_when_coverage_ends(page, live_story):
+    page.goto(f"{live_story.get_absolute_url()}embed/")
+    expect(page.locator("h1")).to_have_text("Live story")
+    expect(page.locator(".live-marker")).to_be_visible()
+    live_story.status = Story.Status.ENDED
+    live_story.save()
+    expect(page.locator("#story-header")).to_contain_text("Coverage has ended", timeout=WITHIN)
+    expect(page.locator(".live-marker")).to_have_count(0)
+    expect(page.locator(".lede")).to_have_count(0)  # the embed shows no lede, before or after
