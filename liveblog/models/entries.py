@@ -1,6 +1,7 @@
 """Entries, and the renditions of their photos."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import changes
+from .. import changes, search
 from ..dates import local, validate_in_range
 from ..images import RENDITION_WIDTHS, make_rendition, stored_name
 from ..pagination import encode_cursor
@@ -54,6 +55,16 @@ class EntryQuerySet(models.QuerySet):
         else:
             older = older.exclude(published_at=published_at, id__gte=pk)
         return older.newest_first()
+
+    def search(self, query, *, story=None):
+        """These entries that match ``query`` (a stripped string, see
+        ``search.clean_query``), in ``story`` if given, each annotated with its ``rank``
+        (higher is better) and what ``entry.search_extract()`` highlights. Unordered:
+        ``search.page`` orders and pages them, newest or best first.
+
+        Visibility is the caller's: ``Entry.objects.public().search(q)`` for readers.
+        """
+        return search.matching(self, query, story=story)
 
 
 class Entry(Revisioned):
@@ -119,15 +130,23 @@ class Entry(Revisioned):
     # The entry's public HTML, rendered from liveblog/_entry.html whenever the entry (or
     # what it shows of its story and authors) changes, so pages never render it per request.
     html = models.TextField(blank=True, editable=False)
+    # PostgreSQL's full-text index of the entry, written with ``html`` (see search.py);
+    # unused on SQLite. Its GIN index is made by migration 0013 on PostgreSQL only: as
+    # an index of Meta, SQLite would be asked to build it whenever it rebuilds the table.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["html", "body_html", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["html", "body_html", "updated_at", "search_vector"]
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream")
+            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream"),
+            # Newest first across stories: a person's page, site-wide search.
+            models.Index(fields=["-published_at", "-id"], name="entry_newest"),
         ]
         permissions = [("change_any_entry", "Can change and delete any reporter's entries")]
 
@@ -232,9 +251,15 @@ class Entry(Revisioned):
     def refresh_html(self):
         """Re-render the stored public HTML after a change to the entry or its bylines.
 
-        The change pipeline calls it for announced entries; readers are not told here."""
+        The change pipeline calls it for announced entries; readers are not told here.
+        The entry's search index is written in the same UPDATE."""
         self.html = self.render_html()
-        Entry.objects.filter(pk=self.pk).update(html=self.html)
+        Entry.objects.filter(pk=self.pk).update(html=self.html, **search.index_fields(self.story))
+
+    def search_extract(self):
+        """(headline, extract) of a search result, highlighted: escaped HTML whose only
+        tags are <mark>."""
+        return search.extract(self)
 
 
 class Rendition(models.Model):
