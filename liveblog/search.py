@@ -145,10 +145,12 @@ def matching(entries, query, *, story=None):
     return _fallback_matching(entries, query)
 
 
-def _ts_query(query, story):
+def _ts_query(entries, query, story):
     # A story's entries are indexed in its own configuration; across stories, the
-    # query is parsed in each configuration in use and any may match.
-    configs = [search_config(story.language)] if story else _all_configs()
+    # query is parsed in each configuration in use and any may match. Only those in
+    # use: each copy of the query multiplies the planner's estimate of the matches,
+    # and a high estimate makes it look for a rare word by reading every entry.
+    configs = [search_config(story.language)] if story else _configs_in_use(entries)
     ts_query = None
     for config in configs:
         one = SearchQuery(query, config=config, search_type="websearch")
@@ -156,12 +158,14 @@ def _ts_query(query, story):
     return ts_query
 
 
-def _all_configs():
-    return sorted({*SEARCH_CONFIGS.values(), FALLBACK_CONFIG})
+def _configs_in_use(entries):
+    stories = entries.model._meta.get_field("story").related_model.objects.public()
+    languages = stories.order_by().values_list("language", flat=True).distinct()
+    return sorted({search_config(language) for language in languages}) or [FALLBACK_CONFIG]
 
 
 def _postgres_matching(entries, query, story):
-    ts_query = _ts_query(query, story)
+    ts_query = _ts_query(entries, query, story)
     if story is not None:
         config = Value(search_config(story.language))
     else:

@@ -6,7 +6,6 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
@@ -17,7 +16,13 @@ from . import search
 from .changes import cached_version, remember_version
 from .http import bad_request, page_max_age, public_cache
 from .models import Entry, Person, Story
-from .pagination import BadCursor, decode_cursor, encode_position, page_of_public_entries
+from .pagination import (
+    BadCursor,
+    decode_cursor,
+    encode_cursor,
+    encode_position,
+    page_of_public_entries,
+)
 from .stream import STREAM_FIELDS, render_story, stream_context, with_day_headings
 from .structured_data import summary
 
@@ -148,16 +153,7 @@ def person_page(request, person_slug):
         except BadCursor as e:
             return bad_request(f"Bad “before” parameter: {e}.")
     person = get_object_or_404(Person, slug=person_slug)
-    wrote_or_named = Q(
-        pk__in=Entry.authors.through.objects.filter(person=person).values("entry")
-    ) | Q(pk__in=Entry.people.through.objects.filter(person=person).values("entry"))
-    entries, older = page_of_public_entries(
-        Entry.objects.filter(wrote_or_named)
-        .select_related("story")
-        .only(*STREAM_FIELDS, "story__headline", "story__slug", "story__time_zone"),
-        size=settings.LIVEBLOG_PAGE_SIZE,
-        before=before,
-    )
+    entries, older = person_entries(person, before=before, size=settings.LIVEBLOG_PAGE_SIZE)
     context = {
         "person": person,
         "entries": with_day_headings(entries),
@@ -165,6 +161,30 @@ def person_page(request, person_slug):
         "is_first_page": before is None,
     }
     return render(request, "liveblog/person.html", context)
+
+
+def person_entries(person, *, before, size):
+    """A page of the public entries ``person`` wrote or appears in, newest first, and
+    the next page's cursor.
+
+    One keyset page per relation, merged: each is a join the database plans from that
+    person's own numbers, fast for a byline on 50,000 entries and for a name in three.
+    One query with "wrote OR appears in" scanned every entry for the latter.
+    """
+    stream = Entry.objects.select_related("story").only(
+        *STREAM_FIELDS, "story__headline", "story__slug", "story__time_zone"
+    )
+    merged, more = {}, False
+    for relation in ("authors", "people"):
+        page, older = page_of_public_entries(
+            stream.filter(**{relation: person}), size=size, before=before
+        )
+        merged.update((entry.pk, entry) for entry in page)
+        more = more or older is not None
+    entries = sorted(merged.values(), key=lambda e: (e.published_at, e.pk), reverse=True)
+    more = more or len(entries) > size
+    entries = entries[:size]
+    return entries, (encode_cursor(entries[-1]) if more and entries else None)
 
 
 @require_GET

@@ -137,7 +137,8 @@ def test_a_deep_person_page_query_count_is_constant(
     for n in range(size + 2):
         by(person, story, datetime(2020, 1, 6, 21, 0, tzinfo=UTC) + timedelta(minutes=n))
     cursor = Entry.objects.newest_first()[1].cursor
-    with django_assert_num_queries(2):  # the person, a page of entries with their stories
+    # The person, a page of the entries they wrote, one of those they appear in.
+    with django_assert_num_queries(3):
         response = client.get(person.get_absolute_url(), {"before": cursor})
         assert response.status_code == 200
 
@@ -191,3 +192,10 @@ def test_an_archive_page_query_count_is_constant(client, django_assert_num_queri
     cursor = f"{int(stories[-1].coverage_end.timestamp() * 1_000_000)}.{stories[-1].pk}"
     with django_assert_num_queries(1):  # the page of ended stories
         assert client.get("/", {"before": cursor}).status_code == 200
+
+
+def test_an_entry_a_person_wrote_and_appears_in_is_listed_once(client, person, story):
+    both = by(person, story, datetime(2020, 1, 6, 21, 0, tzinfo=UTC))
+    both.people.add(person)
+    ids = headings_and_entries(client.get(person.get_absolute_url()))
+    assert [pk for pk in ids if isinstance(pk, int)] == [both.pk]

@@ -20,6 +20,12 @@ def index_entries(apps, schema_editor):
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON liveblog_entry USING gin (search_vector)"
     )
+    # Statistics on ten times the words: a word missing from them is estimated rare
+    # (at most half the least common one's share), so the planner looks it up in the
+    # index instead of reading every entry, newest first, for a match.
+    schema_editor.execute(
+        "ALTER TABLE liveblog_entry ALTER COLUMN search_vector SET STATISTICS 1000"
+    )
 
 
 def drop_index(apps, schema_editor):
