@@ -2,10 +2,12 @@
 QuerySet method under them. The same tests run on SQLite (the fallback) and on
 PostgreSQL (full-text search) when DATABASE_URL names it."""
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -229,6 +231,14 @@ def test_changing_a_storys_language_indexes_its_entries_again(client, story):
     story.language = "fr"
     story.save()
     assert result_ids(client.get(url, {"q": "national"})) == [entry.pk]
+
+
+@on_postgres
+def test_render_entries_rebuilds_the_search_index(client, entry):
+    Entry.objects.update(search_vector=None)
+    assert result_ids(client.get("/search/", {"q": "convoy"})) == []
+    call_command("render_entries", stdout=io.StringIO())
+    assert result_ids(client.get("/search/", {"q": "convoy"})) == [entry.pk]
 
 
 # --- The desk's staff search ------------------------------------------------------------

@@ -1,14 +1,15 @@
 from django.core.management import BaseCommand
 
-from liveblog import changes
+from liveblog import changes, search
 from liveblog.models import Story, StoryChange
 from liveblog.text import render_markdown
 
 
 class Command(BaseCommand):
     help = (
-        "Render every entry's Markdown and stored HTML again, and tell open pages to "
-        "reload: one change per story. Run it after changing templates/liveblog/_entry.html."
+        "Render every entry's Markdown and stored HTML again (and its search index), and "
+        "tell open pages to reload: one change per story. Run it after changing "
+        "templates/liveblog/_entry.html."
     )
 
     def handle(self, *args, **options):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
                     entry.body_html = render_markdown(entry.body)
                     entry.html = entry.render_html()
                     type(entry).objects.filter(pk=entry.pk).update(
-                        body_html=entry.body_html, html=entry.html
+                        body_html=entry.body_html, html=entry.html, **search.index_fields(story)
                     )
                     count += 1
                 changes.announce(story.pk, StoryChange.Kind.RELOAD)
