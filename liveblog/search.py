@@ -135,13 +135,14 @@ def reindex_story(story):
         story.entries.update(**fields)
 
 
-def matching(entries, query, *, story=None):
+def matching(entries, query, *, story=None, highlight=True):
     """``entries`` that match ``query`` (see clean_query), in ``story`` if given, each
-    annotated with ``rank`` (higher is better) and what ``extract`` needs."""
+    annotated with ``rank`` (higher is better) and, with ``highlight``, what
+    ``extract`` needs (a list that shows no extract, like the admin's, goes without)."""
     if story is not None:
         entries = entries.filter(story=story)
     if uses_postgres():
-        return _postgres_matching(entries, query, story)
+        return _postgres_matching(entries, query, story, highlight)
     return _fallback_matching(entries, query)
 
 
@@ -164,8 +165,14 @@ def _configs_in_use(entries):
     return sorted({search_config(language) for language in languages}) or [FALLBACK_CONFIG]
 
 
-def _postgres_matching(entries, query, story):
+def _postgres_matching(entries, query, story, highlight):
     ts_query = _ts_query(entries, query, story)
+    found = entries.filter(search_vector=ts_query).defer("search_vector")
+    # As double precision: ts_rank's real reads back as the shortest decimal that names
+    # it, which a cursor's comparison would take as another double.
+    found = found.annotate(rank=Cast(SearchRank(F("search_vector"), ts_query), FloatField()))
+    if not highlight:
+        return found
     if story is not None:
         config = Value(search_config(story.language))
     else:
@@ -174,26 +181,19 @@ def _postgres_matching(entries, query, story):
             default=Value(FALLBACK_CONFIG),
         )
     marks = {"start_sel": START, "stop_sel": STOP, "config": config}
-    return (
-        entries.filter(search_vector=ts_query)
-        .annotate(
-            # As double precision: ts_rank's real reads back as the shortest decimal
-            # that names it, which a cursor's comparison would take as another double.
-            rank=Cast(SearchRank(F("search_vector"), ts_query), FloatField()),
-            # Evaluated for the rows of the page only: PostgreSQL computes costly
-            # SELECT expressions after the ORDER BY ... LIMIT they play no part in.
-            marked_headline=SearchHeadline("headline", ts_query, highlight_all=True, **marks),
-            marked_extract=SearchHeadline(
-                plain_body(),
-                ts_query,
-                max_words=30,
-                min_words=12,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-                **marks,
-            ),
-        )
-        .defer("search_vector")
+    # Evaluated for the rows of the page only: PostgreSQL computes costly SELECT
+    # expressions after the ORDER BY ... LIMIT they play no part in.
+    return found.annotate(
+        marked_headline=SearchHeadline("headline", ts_query, highlight_all=True, **marks),
+        marked_extract=SearchHeadline(
+            plain_body(),
+            ts_query,
+            max_words=30,
+            min_words=12,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **marks,
+        ),
     )
 
 

@@ -208,6 +208,9 @@ def test_the_search_queryset_ranks_and_highlights(entry):
     assert "<mark>" not in headline
     assert "<mark>convoy</mark>" in extract.lower()
     assert "**" not in extract  # the body as readers read it, not its Markdown
+    # Without extracts, for a list that shows none: the same entries, ranked.
+    plain = list(Entry.objects.public().search("convoy", highlight=False))
+    assert [(e.pk, e.rank) for e in plain] == [(entry.pk, found[0].rank)]
 
 
 def test_search_follows_an_edit(client, entry):

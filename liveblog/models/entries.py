@@ -56,15 +56,15 @@ class EntryQuerySet(models.QuerySet):
             older = older.exclude(published_at=published_at, id__gte=pk)
         return older.newest_first()
 
-    def search(self, query, *, story=None):
+    def search(self, query, *, story=None, highlight=True):
         """These entries that match ``query`` (a stripped string, see
         ``search.clean_query``), in ``story`` if given, each annotated with its ``rank``
-        (higher is better) and what ``entry.search_extract()`` highlights. Unordered:
-        ``search.page`` orders and pages them, newest or best first.
+        (higher is better) and, with ``highlight``, what ``entry.search_extract()``
+        shows. Unordered: ``search.page`` orders and pages them, newest or best first.
 
         Visibility is the caller's: ``Entry.objects.public().search(q)`` for readers.
         """
-        return search.matching(self, query, story=story)
+        return search.matching(self, query, story=story, highlight=highlight)
 
 
 class Entry(Revisioned):
