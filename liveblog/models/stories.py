@@ -32,7 +32,9 @@ class StoryQuerySet(models.QuerySet):
     def archive(self, *, before=None):
         """Ended stories, the latest to end first (the ``story_archive`` index's order),
         after the keyset position ``before`` (coverage_end, pk) if given."""
-        ended = self.filter(status=Story.Status.ENDED)
+        # Story.save() stamps the end (and migration 0013 the older rows): one written
+        # past it, in SQL, has no place in a list ordered by it.
+        ended = self.filter(status=Story.Status.ENDED, coverage_end__isnull=False)
         if before is not None:
             coverage_end, pk = before
             # The redundant bound lets the index scan start at the cursor.
