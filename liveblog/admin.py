@@ -195,6 +195,7 @@ class StoryAdmin(NoLostUpdatesAdmin):
                     "headline",
                     "slug",
                     "status",
+                    "language",
                     "add_entry_link",
                     "preview_link",
                     "revision",

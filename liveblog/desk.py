@@ -21,10 +21,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import permissions, services
+from . import permissions, search, services
 from .forms import DeskEntryForm
 from .models import Entry, Story
 from .stream import STREAM_FIELDS, with_day_headings
+
+# Search results the desk shows, newest first: more are a narrower search away.
+DESK_SEARCH_RESULTS = 20
 
 # What the compose form's buttons send. Anything else is a crafted request: refused, not
 # guessed at, since a guess could publish what its author meant to keep a draft.
@@ -163,6 +166,7 @@ def render_desk(request, story, form, *, status=200, preview=None):
         .order_by("-last")
         .values_list("dateline", flat=True)[:8]
     )
+    found, search_query, search_message = staff_search(request, story)
     editable = permissions.entries_editable_by(request.user, story.entries.all())
     editable_ids = set(editable.values_list("pk", flat=True))
     context = {
@@ -181,8 +185,28 @@ def render_desk(request, story, form, *, status=200, preview=None):
         # Stands for the entries that arrive live, in the template of their controls.
         "arriving_entry": Entry(pk=0, story=story),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+        "search_query": search_query,
+        "search_message": search_message,
+        "search_results": found,
     }
     return render(request, "liveblog/desk.html", context, status=status)
+
+
+def staff_search(request, story):
+    """The desk's search of the story's entries (``?q=``), drafts and scheduled ones
+    included: staff only. Returns (results or None, the query as typed, a message)."""
+    raw = request.GET.get("q")
+    if raw is None:
+        return None, "", ""
+    try:
+        query = search.clean_query(raw)
+    except search.BadQuery as e:
+        return None, raw, str(e)
+    results = Entry.objects.select_related("story").search(query, story=story)
+    found = search.page(results, size=DESK_SEARCH_RESULTS).results
+    for entry in found:
+        entry.marked_headline_html, entry.extract_html = entry.search_extract()
+    return found, raw, ""
 
 
 @login_required

@@ -19,7 +19,12 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(entry):
-    return f"{(entry.published_at - EPOCH) // timedelta(microseconds=1)}.{entry.pk}"
+    return encode_position(entry.published_at, entry.pk)
+
+
+def encode_position(when, pk):
+    """The cursor of the row ``pk`` at the time ``when``: what decode_cursor reads."""
+    return f"{(when - EPOCH) // timedelta(microseconds=1)}.{pk}"
 
 
 def decode_cursor(value):

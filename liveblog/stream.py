@@ -16,12 +16,14 @@ STREAM_FIELDS = ("id", "story_id", "published_at", "html")
 STRUCTURED_DATA_FIELDS = ("structured_data",)
 
 
-def with_day_headings(entries, tz):
-    """Mark the first entry of each day (in the story's zone) with its date heading."""
+def with_day_headings(entries, tz=None):
+    """Mark the first entry of each day (in the zone ``tz``) with its date heading; with
+    no ``tz``, each entry's day in its own story's zone (a person's page spans stories)."""
     previous = None
     for entry in entries:
-        day = local_day(entry.published_at, tz)
-        entry.day_heading = ap_date(entry.published_at, tz) if day != previous else None
+        zone = tz or entry.story.tzinfo
+        day = local_day(entry.published_at, zone)
+        entry.day_heading = ap_date(entry.published_at, zone) if day != previous else None
         previous = day
     return entries
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("stories/<slug:slug>/", views.story_page, name="story"),
     path("stories/<slug:slug>/entries/<int:pk>/", views.entry_page, name="entry"),
     path("stories/<slug:slug>/embed/", views.embed, name="embed"),
+    path("stories/<slug:slug>/search/", views.story_search, name="story_search"),
+    path("search/", views.search_page, name="search"),
     path("stories/<slug:slug>/feed/rss/", cached_like_pages(feeds.StoryFeed()), name="story_rss"),
     path(
         "stories/<slug:slug>/feed/atom/",

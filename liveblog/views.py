@@ -1,33 +1,66 @@
-"""The public pages: the front page, a story, an entry's permalink, the embed, a person,
-and robots.txt. The live-updates endpoint is in updates.py, the staff previews in
-previews.py."""
+"""The public pages: the front page and its archive, a story, an entry's permalink, the
+embed, a person, search, and robots.txt. The live-updates endpoint is in updates.py, the
+staff previews in previews.py."""
 
 from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from . import search
 from .changes import cached_version_and, remember_version
 from .http import bad_request, canonical_origin, page_max_age, public_cache
 from .models import Entry, Person, Story
-from .pagination import BadCursor, decode_cursor, page_of_public_entries
-from .stream import STREAM_FIELDS, render_story, stream_context
+from .pagination import (
+    BadCursor,
+    decode_cursor,
+    encode_cursor,
+    encode_position,
+    page_of_public_entries,
+)
+from .stream import STREAM_FIELDS, render_story, stream_context, with_day_headings
 from .structured_data import summary
 
 # A rendered first page stays until a newer version's replaces it, or this many seconds.
 PAGE_RENDER_TIMEOUT = 10 * 60
+# Ended stories per page of the front page's archive.
+ARCHIVE_PAGE_SIZE = 20
+# Results per page of a search.
+SEARCH_PAGE_SIZE = 20
+# Live stories the front page lists: a newsroom runs a handful at once.
+LIVE_STORIES_SHOWN = 50
 
 
 @require_GET
 @public_cache(page_max_age)
 def front_page(request):
-    stories = Story.objects.for_front_page()[:50]
-    return render(request, "liveblog/front.html", {"stories": stories})
+    """Live stories, then the archive: ended stories, the latest to end first, keyset
+    paged (``?before=<cursor>`` of the last one shown)."""
+    before = None
+    if "before" in request.GET:
+        try:
+            before = decode_cursor(request.GET["before"])
+        except BadCursor as e:
+            return bad_request(f"Bad “before” parameter: {e}.")
+    fields = ("headline", "slug", "status", "time_zone", "updated_at", "coverage_end")
+    live = Story.objects.live().only(*fields)[:LIVE_STORIES_SHOWN] if before is None else []
+    ended = list(Story.objects.archive(before=before).only(*fields)[: ARCHIVE_PAGE_SIZE + 1])
+    older = None
+    if len(ended) > ARCHIVE_PAGE_SIZE:
+        last = ended[ARCHIVE_PAGE_SIZE - 1]
+        older = "?" + urlencode({"before": encode_position(last.coverage_end, last.pk)})
+    context = {
+        "live_stories": live,
+        "ended_stories": ended[:ARCHIVE_PAGE_SIZE],
+        "older_url": older,
+        "is_first_page": before is None,
+    }
+    return render(request, "liveblog/front.html", context)
 
 
 @require_GET
@@ -113,18 +146,104 @@ def _render_embed(request, slug):
 @require_GET
 @public_cache(page_max_age)
 def person_page(request, person_slug):
+    """The updates a person wrote or appears in, newest first, with date headings in each
+    story's zone, keyset paged (``?before=<cursor>``)."""
+    before = None
+    if "before" in request.GET:
+        try:
+            before = decode_cursor(request.GET["before"])
+        except BadCursor as e:
+            return bad_request(f"Bad “before” parameter: {e}.")
     person = get_object_or_404(Person, slug=person_slug)
-    wrote_or_named = Q(
-        pk__in=Entry.authors.through.objects.filter(person=person).values("entry")
-    ) | Q(pk__in=Entry.people.through.objects.filter(person=person).values("entry"))
-    entries = (
-        Entry.objects.public()
-        .filter(wrote_or_named)
-        .select_related("story")
-        .only(*STREAM_FIELDS, "story__headline", "story__slug")
-        .newest_first()[:50]
+    entries, older = person_entries(person, before=before, size=settings.LIVEBLOG_PAGE_SIZE)
+    context = {
+        "person": person,
+        "entries": with_day_headings(entries),
+        "older_url": f"{person.get_absolute_url()}?before={older}" if older else None,
+        "is_first_page": before is None,
+    }
+    return render(request, "liveblog/person.html", context)
+
+
+def person_entries(person, *, before, size):
+    """A page of the public entries ``person`` wrote or appears in, newest first, and
+    the next page's cursor.
+
+    One keyset page per relation, merged: each is a join the database plans from that
+    person's own numbers, fast for a byline on 50,000 entries and for a name in three.
+    One query with "wrote OR appears in" scanned every entry for the latter.
+    """
+    stream = Entry.objects.select_related("story").only(
+        *STREAM_FIELDS, "story__headline", "story__slug", "story__time_zone"
     )
-    return render(request, "liveblog/person.html", {"person": person, "entries": entries})
+    merged, more = {}, False
+    for relation in ("authors", "people"):
+        page, older = page_of_public_entries(
+            stream.filter(**{relation: person}), size=size, before=before
+        )
+        merged.update((entry.pk, entry) for entry in page)
+        more = more or older is not None
+    entries = sorted(merged.values(), key=lambda e: (e.published_at, e.pk), reverse=True)
+    more = more or len(entries) > size
+    entries = entries[:size]
+    return entries, (encode_cursor(entries[-1]) if more and entries else None)
+
+
+@require_GET
+@public_cache(page_max_age)
+def search_page(request):
+    """Search every public story: ``?q=`` words, ``order=newest|best``, ``after=``."""
+    return _search(request, story=None)
+
+
+@require_GET
+@public_cache(page_max_age)
+def story_search(request, slug):
+    """Search one public story; a draft story is the same 404 as a missing one."""
+    story = get_object_or_404(Story.objects.public(), slug=slug)
+    return _search(request, story=story)
+
+
+def _search(request, story):
+    raw = request.GET.get("q", "")
+    order = request.GET.get("order", search.NEWEST)
+    if order not in search.ORDERS:
+        return bad_request(f"Bad “order” parameter: use {' or '.join(search.ORDERS)}.")
+    after = None
+    if "after" in request.GET:
+        try:
+            after = search.decode(order, request.GET["after"])
+        except BadCursor as e:
+            return bad_request(f"Bad “after” parameter: {e}.")
+    context = {"story": story, "query": raw, "order": order, "orders": search.ORDER_LABELS}
+    try:
+        query = search.clean_query(raw)
+    except search.BadQuery as e:
+        # The page and its form, saying what to change: a 400 for a query refused, a
+        # 200 for the empty form a reader opens first.
+        context["message"] = str(e)
+        return render(request, "liveblog/search.html", context, status=400 if raw.strip() else 200)
+    fields = ("id", "story_id", "headline", "dateline", "body_html", "published_at")
+    story_fields = ("story__headline", "story__slug", "story__time_zone")
+    results = (
+        Entry.objects.public()
+        .select_related("story")
+        .only(*fields, *story_fields)
+        .search(query, story=story)
+    )
+    found = search.page(results, order=order, after=after, size=SEARCH_PAGE_SIZE)
+    for entry in found.results:
+        entry.marked_headline_html, entry.extract_html = entry.search_extract()
+    next_url = None
+    if found.next_cursor:
+        next_url = "?" + urlencode({"q": query, "order": order, "after": found.next_cursor})
+    context.update(
+        results=found.results,
+        next_url=next_url,
+        first_url="?" + urlencode({"q": query, "order": order}),
+        is_first_page=after is None,
+    )
+    return render(request, "liveblog/search.html", context)
 
 
 @require_GET

@@ -18,6 +18,7 @@ def story_post(story, **overrides):
         "lede": story.lede,
         "key_points_heading": story.key_points_heading,
         "time_zone": story.time_zone,
+        "language": story.language,
         "revision": Story.objects.get(pk=story.pk).revision,
         "key_points-TOTAL_FORMS": "1",
         "key_points-INITIAL_FORMS": "0",

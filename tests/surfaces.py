@@ -199,7 +199,7 @@ AXES_FILTERS = ("path_info", "attempt_time__gte", "attempt_time__lt", *drill_dow
 
 SURFACES = {
     # The app's public pages, feeds, API, sitemap.
-    "liveblog:front": Surface("/"),
+    "liveblog:front": Surface("/", {"before": None}),
     "liveblog:story": Surface("/stories/{slug}/", {"before": None}),
     "liveblog:entry": Surface("/stories/{slug}/entries/{pk}/"),
     "liveblog:updates": Surface("/stories/{slug}/updates/{since}/"),
@@ -208,7 +208,11 @@ SURFACES = {
     "liveblog:story_atom": Surface("/stories/{slug}/feed/atom/"),
     "liveblog:latest_rss": Surface("/feed/rss/"),
     "liveblog:latest_atom": Surface("/feed/atom/"),
-    "liveblog:person": Surface("/people/{person_slug}/"),
+    "liveblog:person": Surface("/people/{person_slug}/", {"before": None}),
+    "liveblog:search": Surface("/search/", {"q": "update", "order": None, "after": None}),
+    "liveblog:story_search": Surface(
+        "/stories/{slug}/search/", {"q": "update", "order": None, "after": None}
+    ),
     "liveblog:api_stories": Surface("/api/stories/"),
     "liveblog:api_story": Surface("/api/stories/{slug}/"),
     "liveblog:api_entries": Surface(
@@ -218,7 +222,7 @@ SURFACES = {
     "liveblog:robots": Surface("/robots.txt"),
     "healthz": Surface("/healthz"),
     # The app's staff pages.
-    "liveblog:desk": Surface("/desk/{slug}/", form=desk_form),
+    "liveblog:desk": Surface("/desk/{slug}/", {"q": None}, form=desk_form),
     "liveblog:desk_preview": Surface("/desk/{slug}/preview/", form=desk_form),
     "liveblog:desk_pin": Surface("/desk/{slug}/entries/{pk}/key-point/", form=no_fields),
     "liveblog:desk_key_point": Surface("/desk/{slug}/key-points/{key_point}/", form=key_point_form),

@@ -59,6 +59,8 @@ PUBLIC_SURFACES = {
     "api_entries": lambda entry: f"/api/stories/{entry.story.slug}/entries/?limit=100",
     "sitemap": lambda entry: "/sitemap.xml",
     "robots": lambda entry: "/robots.txt",
+    "search": lambda entry: "/search/?q=Embargoed+minister",
+    "story_search": lambda entry: f"/stories/{entry.story.slug}/search/?q=Embargoed&order=best",
 }
 STAFF_ONLY = {
     "story_preview",

@@ -1,6 +1,7 @@
 """Entries, and the renditions of their photos."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import changes, renditions
+from .. import changes, renditions, search
 from ..dates import local, validate_in_range
 from ..images import RENDITION_WIDTHS, image_size, make_rendition, stored_name
 from ..pagination import encode_cursor
@@ -55,6 +56,16 @@ class EntryQuerySet(models.QuerySet):
         else:
             older = older.exclude(published_at=published_at, id__gte=pk)
         return older.newest_first()
+
+    def search(self, query, *, story=None, highlight=True):
+        """These entries that match ``query`` (a stripped string, see
+        ``search.clean_query``), in ``story`` if given, each annotated with its ``rank``
+        (higher is better) and, with ``highlight``, what ``entry.search_extract()``
+        shows. Unordered: ``search.page`` orders and pages them, newest or best first.
+
+        Visibility is the caller's: ``Entry.objects.public().search(q)`` for readers.
+        """
+        return search.matching(self, query, story=story, highlight=highlight)
 
 
 class Entry(Revisioned):
@@ -123,17 +134,23 @@ class Entry(Revisioned):
     # What the story page's structured data says of the entry, rendered with ``html``
     # (structured_data.entry_posting), so a page never converts entries to text again.
     structured_data = models.JSONField(default=dict, blank=True, editable=False)
+    # PostgreSQL's full-text index of the entry, written with ``html`` (see search.py);
+    # unused on SQLite. Its GIN index is made by a migration on PostgreSQL only: as
+    # an index of Meta, SQLite would be asked to build it whenever it rebuilds the table.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["html", "body_html", "structured_data", "updated_at"]
+        excluded_fields=["html", "body_html", "structured_data", "updated_at", "search_vector"]
     )
 
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream")
+            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream"),
+            # Newest first across stories: a person's page, site-wide search.
+            models.Index(fields=["-published_at", "-id"], name="entry_newest"),
         ]
         permissions = [("change_any_entry", "Can change and delete any reporter's entries")]
 
@@ -261,12 +278,18 @@ class Entry(Revisioned):
         """Re-render what is stored for readers, the public HTML and the structured
         data, after a change to the entry or its bylines.
 
-        The change pipeline calls it for announced entries; readers are not told here."""
+        The change pipeline calls it for announced entries; readers are not told here.
+        The entry's search index is written in the same UPDATE."""
         self.html = self.render_html()
         self.structured_data = entry_posting(self)
         Entry.objects.filter(pk=self.pk).update(
-            html=self.html, structured_data=self.structured_data
+            html=self.html, structured_data=self.structured_data, **search.index_fields(self.story)
         )
+
+    def search_extract(self):
+        """(headline, extract) of a search result, highlighted: escaped HTML whose only
+        tags are <mark>."""
+        return search.extract(self)
 
 
 class Rendition(models.Model):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import changes
+from .. import changes, search
 from ..dates import validate_in_range
 from .base import MaxCharsValidator, Revisioned, default_time_zone, validate_time_zone
 
@@ -29,6 +29,24 @@ class StoryQuerySet(models.QuerySet):
         """Live stories first, then ended ones, most recently updated first."""
         live_first = Case(When(status=Story.Status.LIVE, then=Value(0)), default=Value(1))
         return self.public().order_by(live_first, "-updated_at")
+
+    def live(self):
+        """Live stories, most recently updated first."""
+        return self.filter(status=Story.Status.LIVE).order_by("-updated_at", "-id")
+
+    def archive(self, *, before=None):
+        """Ended stories, the latest to end first (the ``story_archive`` index's order),
+        after the keyset position ``before`` (coverage_end, pk) if given."""
+        # Story.save() stamps the end (and migration 0013 the older rows): one written
+        # past it, in SQL, has no place in a list ordered by it.
+        ended = self.filter(status=Story.Status.ENDED, coverage_end__isnull=False)
+        if before is not None:
+            coverage_end, pk = before
+            # The redundant bound lets the index scan start at the cursor.
+            ended = ended.filter(coverage_end__lte=coverage_end).exclude(
+                coverage_end=coverage_end, id__gte=pk
+            )
+        return ended.order_by("-coverage_end", "-id")
 
 
 class Story(Revisioned):
@@ -52,6 +70,20 @@ class Story(Revisioned):
         default=default_time_zone,
         validators=[validate_time_zone],
         help_text="Entry times are shown in this zone, e.g. America/New_York.",
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=[
+            ("en", "English"),
+            ("es", "Spanish"),
+            ("fr", "French"),
+            ("de", "German"),
+            ("it", "Italian"),
+            ("pt", "Portuguese"),
+            ("other", "Other"),
+        ],
+        default="en",
+        help_text="The language the story is written in: how search matches its words.",
     )
     key_points_heading = models.CharField(
         max_length=200, default="Here are key points of what we know:"
@@ -94,7 +126,11 @@ class Story(Revisioned):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name_plural = "stories"
-        indexes = [models.Index(fields=["status", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"]),
+            # The archive: ended stories, newest coverage end first, keyset paged.
+            models.Index(fields=["status", "-coverage_end", "-id"], name="story_archive"),
+        ]
 
     def __str__(self):
         return self.headline
@@ -109,7 +145,7 @@ class Story(Revisioned):
             self.coverage_end = self.coverage_end or now
         old = (
             Story.objects.filter(pk=self.pk)
-            .values("slug", "time_zone", pinned=F("pinned_entry"))
+            .values("slug", "time_zone", "language", pinned=F("pinned_entry"))
             .first()
             if self.pk
             else None
@@ -130,6 +166,8 @@ class Story(Revisioned):
                 return
             if old["slug"] != self.slug:
                 transaction.on_commit(lambda: changes.forget_slug(old["slug"]), robust=True)
+            if old["language"] != self.language:
+                search.reindex_story(self)
             rendering_changed = (old["slug"], old["time_zone"]) != (self.slug, self.time_zone)
             if rendering_changed:
                 # Every entry shows the story's zone and URL in its stored HTML.

@@ -7,8 +7,8 @@ from liveblog.text import render_markdown
 
 class Command(BaseCommand):
     help = (
-        "Render every entry's Markdown, stored HTML and structured data again, and tell "
-        "open pages to reload: one change per story. Run it after changing "
+        "Render every entry's Markdown, stored HTML, structured data and search index "
+        "again, and tell open pages to reload: one change per story. Run it after changing "
         "templates/liveblog/_entry.html."
     )
 
