@@ -127,7 +127,10 @@ class Entry(Revisioned):
         ordering = ["-published_at", "-id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream")
+            models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream"),
+            # The admin's entry list, whole and by status (see admin_lists.py).
+            models.Index(fields=["-published_at", "-id"], name="entry_newest_first"),
+            models.Index(fields=["status", "-published_at", "-id"], name="entry_status_newest"),
         ]
         permissions = [("change_any_entry", "Can change and delete any reporter's entries")]
 
