@@ -6,6 +6,8 @@ scatter what a newcomer reads together. Permissions come from permissions.py, wo
 from services.py, and every save reaches readers as one change per story (changes.py).
 """
 
+import datetime
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -13,6 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Max, Min
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -21,10 +24,19 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import changes, services
+from .admin_lists import ArchiveListAdmin, StoryFilter, staff_search
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .permissions import can_edit_entry, is_editor
+
+
+def is_date(year, month, day):
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def staff_time(value, tz):
@@ -42,17 +54,34 @@ class DateLookupsChangeList(ChangeList):
     """A change list that answers a date in its query string that is out of range, or
     that Python cannot make (?published_at__year=99999999999, ?created_at__year=9999,
     whose next year is 10000), as a bad lookup: the admin shows the list unfiltered
-    (?e=1), never a 500. Its date drill-down steps aside while the list holds a time
-    stored out of range."""
+    (?e=1), never a 500. The drill-down's parameters are checked on every date field,
+    with or without a drill-down (links made before the archive's lists dropped theirs
+    still filter). Its date drill-down steps aside while the list holds a time stored
+    out of range."""
 
     def get_filters(self, request):
-        for part, (low, high) in DRILL_DOWN.items() if self.date_hierarchy else ():
-            for value in request.GET.getlist(f"{self.date_hierarchy}__{part}"):
+        date_fields = {
+            field.name
+            for field in self.model._meta.get_fields()
+            if isinstance(field, models.DateField)
+        }
+        for name in request.GET:
+            field_name, _, part = name.rpartition("__")
+            if part not in DRILL_DOWN or field_name not in date_fields:
+                continue
+            low, high = DRILL_DOWN[part]
+            for value in request.GET.getlist(name):
                 # The length first: int() refuses more than 4,300 digits with a ValueError.
                 digits = value.isascii() and value.isdigit() and len(value) <= 4
                 if not (digits and low <= int(value) <= high):
                     self.model_admin.message_user(request, OUT_OF_RANGE, messages.ERROR)
                     raise IncorrectLookupParameters(f"{part} {value!r} is out of range")
+        for field_name in date_fields:
+            # A day the calendar lacks (Feb. 30), as the drill-down would refuse it.
+            parts = [request.GET.get(f"{field_name}__{part}") for part in DRILL_DOWN]
+            if all(parts) and not is_date(*map(int, parts)):
+                self.model_admin.message_user(request, OUT_OF_RANGE, messages.ERROR)
+                raise IncorrectLookupParameters(f"{'-'.join(parts)} is no date")
         return super().get_filters(request)
 
     def get_results(self, request):
@@ -155,9 +184,10 @@ class NoLostUpdatesAdmin(OneChangePerStoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(OneChangePerStoryAdmin):
+class PersonAdmin(ArchiveListAdmin, OneChangePerStoryAdmin):
     form = PersonAdminForm
     list_display = ["name", "title", "user"]
+    list_select_related = ["user"]  # Django's default join skips a nullable key: a query a row
     search_fields = ["name", "title"]
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["user"]
@@ -179,7 +209,7 @@ class KeyPointInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(NoLostUpdatesAdmin):
+class StoryAdmin(ArchiveListAdmin, NoLostUpdatesAdmin):
     form = StoryAdminForm
     list_display = ["headline", "status", "updated", "add_entry_link"]
     list_filter = ["status"]
@@ -284,12 +314,15 @@ class StoryAdmin(NoLostUpdatesAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(NoLostUpdatesAdmin):
+class EntryAdmin(ArchiveListAdmin, NoLostUpdatesAdmin):
     form = EntryAdminForm
     list_display = ["headline", "state", "shown_at", "story", "bylines"]
-    list_filter = ["status", "story__status", "story"]
+    # No date drill-down: it reads every entry's date to list the years and months.
+    list_filter = ["status", "story__status", StoryFilter]
     list_select_related = ["story"]
-    search_fields = ["headline", "dateline", "body"]
+    # What staff search matches: see get_search_results.
+    search_fields = ["headline", "dateline"]
+    search_help_text = "An entry's number, or how its headline or dateline begins."
     autocomplete_fields = ["story", "authors", "people"]
     fields = [
         *EntryAdminForm.Meta.fields[:3],
@@ -299,7 +332,6 @@ class EntryAdmin(NoLostUpdatesAdmin):
         "revision",
     ]
     readonly_fields = ["preview_link"]
-    date_hierarchy = "published_at"
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]
 
     def get_queryset(self, request):
@@ -313,6 +345,10 @@ class EntryAdmin(NoLostUpdatesAdmin):
             # form still refuses an entry without a story.
             field.widget.use_required_attribute = lambda initial: False
         return field
+
+    def get_search_results(self, request, queryset, search_term):
+        # Staff search has one home, admin_lists.staff_search: no scan of every body.
+        return staff_search(queryset, search_term), False
 
     @admin.display(description="time", ordering="published_at")
     def shown_at(self, entry):
@@ -431,15 +467,15 @@ class EntryAdmin(NoLostUpdatesAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(DateLookupsAdmin):
-    """The editors' log: read-only, written by the workflow itself."""
+class AuditEventAdmin(ArchiveListAdmin, DateLookupsAdmin):
+    """The editors' log: read-only, written by the workflow itself. No date drill-down:
+    it reads every line's date to list the years and months."""
 
     list_display = ["logged_at", "user", "action", "detail", "story"]
     fields = ["logged_at", "user", "action", "detail", "story", "entry"]
     readonly_fields = ["logged_at"]
-    list_filter = ["action", "story"]
+    list_filter = ["action", StoryFilter]
     list_select_related = ["user", "story"]
-    date_hierarchy = "created_at"
 
     @admin.display(description="time", ordering="created_at")
     def logged_at(self, event):

@@ -469,7 +469,7 @@ def test_every_admin_with_a_date_drill_down_refuses_a_year_out_of_range(client):
             response = client.get(url, {f"{field}__year": "99999999999"})
             assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")
             drill_downs.append(model._meta.label)
-    assert {"liveblog.Entry", "liveblog.AuditEvent", "axes.AccessAttempt"} <= set(drill_downs)
+    assert "axes.AccessAttempt" in drill_downs
 
 
 @pytest.mark.parametrize(

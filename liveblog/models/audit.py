@@ -35,6 +35,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The editors' log in the admin: whole, by story and by action.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
+            models.Index(fields=["story", "-created_at", "-id"], name="audit_story_newest"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_newest"),
+        ]
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.detail}"

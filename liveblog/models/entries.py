@@ -149,8 +149,11 @@ class Entry(Revisioned):
         verbose_name_plural = "entries"
         indexes = [
             models.Index(fields=["story", "-published_at", "-id"], name="entry_story_stream"),
-            # Newest first across stories: a person's page, site-wide search.
+            # Newest first across stories: the admin's entry list, a person's page,
+            # site-wide search.
             models.Index(fields=["-published_at", "-id"], name="entry_newest"),
+            # The admin's entry list by status (see admin_lists.py).
+            models.Index(fields=["status", "-published_at", "-id"], name="entry_status_newest"),
         ]
         permissions = [("change_any_entry", "Can change and delete any reporter's entries")]
 

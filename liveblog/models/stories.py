@@ -130,6 +130,8 @@ class Story(Revisioned):
             models.Index(fields=["status", "-updated_at"]),
             # The archive: ended stories, newest coverage end first, keyset paged.
             models.Index(fields=["status", "-coverage_end", "-id"], name="story_archive"),
+            # The admin's story list (its order, made total by the id).
+            models.Index(fields=["-updated_at", "-id"], name="story_recently_updated"),
         ]
 
     def __str__(self):

@@ -4,7 +4,8 @@ Runs on a throwaway test database (created and destroyed here) through Django's
 full request handler, middleware and URL table (with the bare view: benchmark_urls.py),
 so the figures compare like with like on this machine whatever its speed.
 ``python manage.py benchmark`` (``make bench``); with ``--gunicorn``, through the
-production stack instead (benchmark_stack.py, ``make bench-gunicorn``).
+production stack instead (benchmark_stack.py, ``make bench-gunicorn``); ``--archive``
+times the staff pages on the demo data and on a newsroom's archive (archive_bench.py).
 """
 
 import logging
@@ -21,7 +22,7 @@ from django.test import Client, override_settings
 
 from liveblog import purge
 from liveblog.changes import version_key
-from liveblog.management import benchmark_stack
+from liveblog.management import archive_bench, benchmark_stack
 from liveblog.models import Entry, Story
 
 START = datetime(2020, 1, 6, 21, 0, tzinfo=UTC)
@@ -122,6 +123,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--entries", type=int, default=100_000, help="size of the big story")
         parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+        parser.add_argument(
+            "--archive",
+            action="store_true",
+            help="time the staff pages on the demo data and on an archive (1,000,000 entries "
+            "on PostgreSQL, 100,000 on SQLite, unless --archive-entries says)",
+        )
+        parser.add_argument("--archive-entries", type=int, help="entries in the archive")
         stack = parser.add_argument_group(
             "through gunicorn, on the configured database and cache (benchmark_stack.py)"
         )
@@ -133,7 +141,7 @@ class Command(BaseCommand):
         stack.add_argument("--threads", type=int, default=2, help="wrk's threads")
         stack.add_argument("--connections", type=int, default=50, help="wrk's connections")
 
-    def handle(self, *args, entries, requests, gunicorn, **options):
+    def handle(self, *args, entries, requests, gunicorn, archive, archive_entries, **options):
         if gunicorn:
             benchmark_stack.run(
                 self.stdout,
@@ -152,7 +160,15 @@ class Command(BaseCommand):
                 DEBUG=False,
                 ALLOWED_HOSTS=["testserver"],
             ):
-                self.run(entries, requests)
+                if archive:
+                    if archive_entries is None:
+                        big = connection.vendor == "postgresql"
+                        archive_entries = 1_000_000 if big else 100_000
+                    archive_bench.run(
+                        self.stdout, entries=archive_entries, requests=min(requests, 20)
+                    )
+                else:
+                    self.run(entries, requests)
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
 
