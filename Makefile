@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test test-browser test-production lint format bench
+.PHONY: install run test test-browser test-production lint format bench backup restore
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -43,3 +43,12 @@ format: install
 
 bench: install
 	$(BIN)/python manage.py benchmark
+
+# One archive of the database and media files (prints its path); restore it into the
+# empty database of DATABASE_URL and the empty MEDIA_ROOT: make restore BACKUP=<file>.
+backup: install
+	@$(BIN)/python manage.py backup
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<archive.tar>"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)"

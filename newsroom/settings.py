@@ -236,6 +236,8 @@ MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# Where `manage.py backup` (make backup) writes its archives.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var/backups")
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
