@@ -78,14 +78,16 @@ def _pg_environment(connection):
 
 def _dump_database(connection, path):
     if _engine(connection) == SQLITE:
-        # The online backup API copies a consistent snapshot page by page while other
-        # connections keep reading and writing (WAL); it works on Django's own
-        # connection, so an in-memory database (the tests') is backed up the same way.
+        # The online backup API, in one step: one read transaction, a consistent
+        # snapshot, while other processes go on writing (WAL: readers never block
+        # writers). Copied in several steps, it would start again after every write
+        # from another connection, and never end on a busy desk. It works on Django's
+        # own connection, so an in-memory database (the tests') is backed up the same way.
         connection.ensure_connection()
         target = sqlite3.connect(path)
         try:
             with target:
-                connection.connection.backup(target, pages=1024)
+                connection.connection.backup(target)
         finally:
             target.close()
     else:
