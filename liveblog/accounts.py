@@ -169,6 +169,9 @@ def sign_out_other_devices(request):
 
 @receiver(user_logged_in)
 def log_sign_in(sender, request, user, **kwargs):
+    if getattr(request, "resolver_match", None) is None:
+        # Not a sign-in page's request: the test client's force_login() or a script.
+        return
     device = getattr(user, "otp_device", None)
     detail = f"with {device.name or type(device).__name__}" if device else "with a password"
     services.account_audit(user=user, action=services.AuditEvent.Action.SIGNED_IN, detail=detail)

@@ -257,6 +257,9 @@ TWO_FACTOR_WEBAUTHN_RP_NAME = os.environ.get("TWO_FACTOR_RP_NAME", "Newsroom")
 # Passkeys belong to a host name (the relying party): the site's own by default (the
 # request's host); set it when the desk is served under several names.
 TWO_FACTOR_WEBAUTHN_RP_ID = os.environ.get("TWO_FACTOR_RP_ID") or None
+# django-two-factor-auth would replace every admin site's login with a redirect to
+# LOGIN_URL, which is the admin's own: newsroom/admin.py chooses the login itself.
+TWO_FACTOR_PATCH_ADMIN = False
 # Password then second factor must be done within 10 minutes.
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 

@@ -350,3 +350,10 @@ def test_staff_pages_keep_a_working_session_alive(client, editor):
     assert is_signed_in(client)
     left = Session.objects.get(pk=key).expire_date - timezone.now()
     assert left > timedelta(hours=9)
+
+
+def test_a_password_sign_in_is_logged_when_the_rule_is_off(client, settings, editor):
+    settings.STAFF_REQUIRE_2FA = False
+    client.post(LOGIN, {"username": "editor", "password": PASSWORD})
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGNED_IN)
+    assert (event.user, event.detail, event.story) == (editor, "with a password", None)
