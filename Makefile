@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test test-browser test-production lint format bench bench-gunicorn
+.PHONY: install run test test-browser test-production lint format bench bench-gunicorn backup restore
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -47,3 +47,12 @@ bench: install
 # Through gunicorn on DATABASE_URL and REDIS_URL, loaded by wrk (apt-get install wrk).
 bench-gunicorn: install
 	$(BIN)/python manage.py benchmark --gunicorn
+
+# One archive of the database and media files (prints its path); restore it into the
+# empty database of DATABASE_URL and the empty MEDIA_ROOT: make restore BACKUP=<file>.
+backup: install
+	@$(BIN)/python manage.py backup
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<archive.tar>"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)"

@@ -9,6 +9,7 @@ from services.py, and every save reaches readers as one change per story (change
 import datetime
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -21,13 +22,17 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
+from two_factor.plugins.webauthn.models import WebauthnDevice
 
 from . import changes, services
 from .admin_lists import ArchiveListAdmin, StoryFilter, staff_search
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
-from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
+from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, StaffLogin, Story
 from .permissions import can_edit_entry, is_editor
 
 
@@ -479,7 +484,9 @@ class AuditEventAdmin(ArchiveListAdmin, DateLookupsAdmin):
 
     @admin.display(description="time", ordering="created_at")
     def logged_at(self, event):
-        return staff_time(event.created_at, event.story.tzinfo)
+        return staff_time(
+            event.created_at, event.story.tzinfo if event.story else settings.TIME_ZONE
+        )
 
     def has_add_permission(self, request):
         return False
@@ -499,3 +506,49 @@ for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
         admin.site.register(
             axes_model, type(axes_admin.__name__, (DateLookupsAdmin, axes_admin), {})
         )
+
+
+@admin.register(StaffLogin)
+class StaffLoginAdmin(admin.ModelAdmin):
+    """Who has enrolled a second factor, for editors; the reset for a colleague who lost
+    theirs (their sessions end too, and their next sign-in enrols a new factor)."""
+
+    list_display = ["username", "full_name", "second_factors", "last_login", "is_active"]
+    list_filter = ["is_active", "groups"]
+    search_fields = ["username", "first_name", "last_name"]
+    fields = ["username", "full_name", "second_factors", "last_login"]
+    readonly_fields = fields
+    actions = ["reset_second_factors"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_staff=True)
+
+    @admin.display(description="name")
+    def full_name(self, user):
+        return user.get_full_name()
+
+    @admin.display(description="second factors")
+    def second_factors(self, user):
+        devices = [type(d)._meta.verbose_name for d in devices_for_user(user, confirmed=True)]
+        return ", ".join(devices) or "none: not enrolled"
+
+    @admin.action(description="Reset the second factors of the selected logins")
+    def reset_second_factors(self, request, queryset):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        for user in queryset:
+            services.second_factors_reset(user=user, by=request.user)
+        self.message_user(request, f"Reset {len(queryset)} login(s): each enrols again.")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# django-otp and the WebAuthn plugin register an admin for each kind of device, whose
+# pages show a TOTP secret as a QR code to whoever opens them: a second factor is its
+# owner's alone. Editors see who has one and reset them above.
+for device_model in (StaticDevice, TOTPDevice, WebauthnDevice):
+    admin.site.unregister(device_model)

@@ -95,6 +95,13 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "axes",
+    # Second factors (issue 19): django-otp's devices (TOTP, recovery codes) and
+    # django-two-factor-auth's sign-in and enrolment pages, with its WebAuthn plugin.
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
+    "two_factor.plugins.webauthn",
     "crispy_forms",
     "crispy_bootstrap5",
     "liveblog",
@@ -112,6 +119,11 @@ MIDDLEWARE = [
     "liveblog.middleware.SurrogateKeyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # While STAFF_REQUIRE_2FA is on, a password-only session reaches the second-factor
+    # pages and nothing else.
+    "liveblog.accounts.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -232,8 +244,32 @@ MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# Where `manage.py backup` (make backup) writes its archives.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var/backups")
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- Sign-in -------------------------------------------------------------------------
+# A stolen password alone must not publish: with STAFF_REQUIRE_2FA on, signing in asks
+# for a second factor (an authenticator app's code, a passkey or security key, or a
+# single-use recovery code), and a login without one reaches only the pages that enrol
+# or ask for it. Off by default only while DEBUG is on (the `make run` demo).
+STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", not DEBUG)
+# A session ends after this many hours without a request (a working day by default);
+# each staff page seen starts the count again (liveblog/accounts.py).
+STAFF_SESSION_IDLE_HOURS = envint("STAFF_SESSION_IDLE_HOURS", 10)
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_HOURS * 3600
+# The name authenticator apps and passkey managers show for this site.
+TWO_FACTOR_WEBAUTHN_RP_NAME = os.environ.get("TWO_FACTOR_RP_NAME", "Newsroom")
+# Passkeys belong to a host name (the relying party): the site's own by default (the
+# request's host); set it when the desk is served under several names.
+TWO_FACTOR_WEBAUTHN_RP_ID = os.environ.get("TWO_FACTOR_RP_ID") or None
+# django-two-factor-auth would replace every admin site's login with a redirect to
+# LOGIN_URL, which is the admin's own: newsroom/admin.py chooses the login itself.
+TWO_FACTOR_PATCH_ADMIN = False
+# Password then second factor must be done within 10 minutes.
+TWO_FACTOR_LOGIN_TIMEOUT = 600
 
 # --- HTTP security -------------------------------------------------------------------
 # Safe defaults that production needs no variable for; development (DEBUG on) serves

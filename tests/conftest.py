@@ -106,3 +106,10 @@ def _no_purge_thread(settings):
     settings.LIVEBLOG_PURGE_IN_PROCESS = False
     # Likewise renditions: tests call renditions.make_due().
     settings.LIVEBLOG_RENDITIONS_IN_PROCESS = False
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_off(settings):
+    # Most tests sign staff in with force_login, a session without a second factor;
+    # tests/test_second_factor.py turns the rule on (it is on whenever DEBUG is off).
+    settings.STAFF_REQUIRE_2FA = False

@@ -149,6 +149,10 @@ def no_fields(w):
     return {}
 
 
+def disable_form(w):
+    return {"understand": "on"}
+
+
 def key_point_form(w):
     return {"action": "up"}
 
@@ -290,6 +294,28 @@ SURFACES = {
     **admin_model("axes", "accessattempt", filters=AXES_FILTERS),
     **admin_model("axes", "accesslog", filters=(*AXES_FILTERS, "logout_time__gte")),
     **admin_model("axes", "accessfailurelog", filters=(*AXES_FILTERS, "locked_out__exact")),
+    # Editors' view of logins and their second factors (read-only but for the reset).
+    **admin_model(
+        "liveblog",
+        "stafflogin",
+        filters=("is_active__exact", "groups__id__exact"),
+        form=no_fields,
+    ),
+    # Second factors: django-two-factor-auth's pages (sign-in is the admin's login).
+    "two_factor:login": Surface("/account/login/", {"next": None}),
+    "two_factor:setup": Surface("/account/two_factor/setup/", form=no_fields),
+    "two_factor:qr": Surface("/account/two_factor/qrcode/"),
+    "two_factor:setup_complete": Surface("/account/two_factor/setup/complete/"),
+    "two_factor:backup_tokens": Surface("/account/two_factor/backup/tokens/", form=no_fields),
+    "two_factor:profile": Surface("/account/two_factor/"),
+    "two_factor:disable": Surface("/account/two_factor/disable/", form=disable_form),
+    "two_factor:sign_out_others": Surface("/account/two_factor/sign-out-others/", form=no_fields),
+    "two_factor:two_factor_webauthn:create_credential": Surface(
+        "/account/two_factor/webauthn/create_credential.js"
+    ),
+    "two_factor:two_factor_webauthn:get_credential": Surface(
+        "/account/two_factor/webauthn/get_credential.js"
+    ),
     # Served by the web server in production; by Django only with DEBUG on.
     "^media/(?P<path>.*)$": Surface("/media/{path}"),
 }
@@ -339,6 +365,7 @@ def make_world(editor, reporter):
         "person_version": newsmaker.history.first().history_id,
         "auditevent": story.audit_events.first().pk,
         "user": editor.pk,
+        "stafflogin": reporter.pk,
         "group": Group.objects.get(name=EDITORS).pk,
         "accessattempt": AccessAttempt.objects.create(
             **access, get_data="", post_data="", failures_since_start=1

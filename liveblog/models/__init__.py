@@ -7,7 +7,7 @@ from .base import (
     validate_time_zone,
 )
 from .entries import Entry, EntryQuerySet, Rendition
-from .people import Person
+from .people import Person, StaffLogin
 from .purges import Purge
 from .stories import KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
 
@@ -22,6 +22,7 @@ __all__ = [
     "Purge",
     "Rendition",
     "Revisioned",
+    "StaffLogin",
     "Story",
     "StoryChange",
     "StoryQuerySet",

@@ -9,7 +9,8 @@ from .stories import Story
 
 class AuditEvent(models.Model):
     """One line of the editors' log: who published, unpublished, scheduled or pinned what,
-    changed a story's status, or added, moved, pinned or unpinned a key point."""
+    changed a story's status, or added, moved, pinned or unpinned a key point; and who
+    signed in, failed a second factor, enrolled one or had theirs reset (no story)."""
 
     class Action(models.TextChoices):
         PUBLISHED = "published", "published"
@@ -23,8 +24,16 @@ class AuditEvent(models.Model):
         KEY_POINT_MOVED = "key_point_moved", "moved a key point"
         KEY_POINT_PINNED = "key_point_pinned", "pinned a key point"
         KEY_POINT_UNPINNED = "key_point_unpinned", "unpinned a key point"
+        SIGNED_IN = "signed_in", "signed in"
+        SECOND_FACTOR_FAILED = "2fa_failed", "failed a second factor"
+        SECOND_FACTOR_ADDED = "2fa_enrolled", "enrolled a second factor"
+        SECOND_FACTOR_RESET = "2fa_reset", "reset second factors"
+        SIGNED_OUT_OTHERS = "signed_out_others", "signed out other devices"
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
+    # Sign-in lines are about no story.
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
     entry = models.ForeignKey(
         "Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,6 +1,7 @@
 """Anyone we write as or about."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -71,3 +72,12 @@ class Person(models.Model):
             "slug": self.slug,
             "title": self.title,
         }
+
+
+class StaffLogin(User):
+    """A login as editors see it in the admin: whether it has enrolled a second factor,
+    and the reset for a colleague who lost theirs (liveblog/admin.py). A proxy: no table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff login"
