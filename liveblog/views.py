@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 from .changes import cached_version, remember_version
 from .http import bad_request, page_max_age, public_cache
 from .models import Entry, Person, Story
-from .pagination import BadCursor, decode_cursor, page_of_public_entries
-from .stream import STREAM_FIELDS, render_story, stream_context
+from .pagination import page_of_public_entries
+from .stream import STREAM_FIELDS, BadReading, Reading, render_story, stream_context
 from .structured_data import summary
 
 # A rendered first page stays until its version is superseded, or this many seconds.
@@ -33,35 +33,36 @@ def front_page(request):
 @require_GET
 @public_cache(page_max_age)
 def story_page(request, slug):
-    before = None
-    if "before" in request.GET:
-        try:
-            before = decode_cursor(request.GET["before"])
-        except BadCursor as e:
-            return bad_request(f"Bad “before” parameter: {e}.")
+    try:
+        reading = Reading.from_query(request.GET)
+    except BadReading as e:
+        return bad_request(str(e))
+    if reading.cursor is not None:
         story = get_object_or_404(Story.objects.public(), slug=slug)
-        return render_story(request, story, before=before)
+        return render_story(request, story, before=reading.cursor, reading=reading)
 
     # The first page is what a spike of readers asks for: render it once per version.
     # The version is only cached for public stories, so a draft never comes from here.
     version = cached_version(slug)
     if version is not None:
-        body = cache.get(_page_key(request, slug, version))
+        body = cache.get(_page_key(request, slug, version, reading))
         if body is not None:
             return HttpResponse(body)
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
-    response = render_story(request, story, before=None)
+    response = render_story(request, story, before=None, reading=reading)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
-    cache.set(_page_key(request, slug, story.version), response.content, PAGE_RENDER_TIMEOUT)
+    cache.set(
+        _page_key(request, slug, story.version, reading), response.content, PAGE_RENDER_TIMEOUT
+    )
     remember_version(story)
     return response
 
 
-def _page_key(request, slug, version):
+def _page_key(request, slug, version, reading):
     # The page holds its absolute canonical URL, so the address it was asked at counts.
-    return f"liveblog:page:{slug}:{version}:{request.build_absolute_uri('/')}"
+    return f"liveblog:page:{slug}:{version}:{reading.cache_key}:{request.build_absolute_uri('/')}"
 
 
 @require_GET

@@ -200,7 +200,9 @@ AXES_FILTERS = ("path_info", "attempt_time__gte", "attempt_time__lt", *drill_dow
 SURFACES = {
     # The app's public pages, feeds, API, sitemap.
     "liveblog:front": Surface("/"),
-    "liveblog:story": Surface("/stories/{slug}/", {"before": None}),
+    "liveblog:story": Surface(
+        "/stories/{slug}/", {"before": None, "after": None, "order": None, "only": None}
+    ),
     "liveblog:entry": Surface("/stories/{slug}/entries/{pk}/"),
     "liveblog:updates": Surface("/stories/{slug}/updates/{since}/"),
     "liveblog:embed": Surface("/stories/{slug}/embed/"),
