@@ -22,13 +22,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import permissions, services
-from .forms import DeskEntryForm
+from .forms import DeskEntryForm, is_id
 from .models import Entry, Story
 from .stream import STREAM_FIELDS, with_day_headings
 
 # What the compose form's buttons send. Anything else is a crafted request: refused, not
 # guessed at, since a guess could publish what its author meant to keep a draft.
 COMPOSE_ACTIONS = ("publish", "draft", "preview")
+# How many waiting readers' questions the desk lists at once; the count says how many wait.
+QUESTIONS_SHOWN = 50
 
 
 def get_story_for_desk(request, slug):
@@ -49,11 +51,19 @@ def desk(request, slug):
         if request.method == "POST":
             return post_entry(request, story)
         person = getattr(request.user, "person", None)
-        form = DeskEntryForm(
-            story=story,
-            initial={"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []},
-        )
+        initial = {"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []}
+        question = question_to_answer(request, story, request.GET.get("answer"))
+        if question is not None:
+            initial.update(answers=question.pk, body=services.submission_answer_body(question))
+        form = DeskEntryForm(story=story, initial=initial)
         return render_desk(request, story, form)
+
+
+def question_to_answer(request, story, pk):
+    """The waiting reader's question ``pk`` of ``story``, if this user may answer it."""
+    if not pk or not is_id(pk) or not permissions.can_answer_questions(request.user, story):
+        return None
+    return story.submissions.awaiting().filter(pk=pk).first()
 
 
 def post_entry(request, story):
@@ -75,8 +85,11 @@ def post_entry(request, story):
     entry.story = story
     entry.submission_id = submission_id
     entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
+    question = question_to_answer(request, story, form.cleaned_data.get("answers"))
     try:
         services.entry_create(entry=entry, user=request.user, authors=form.cleaned_data["authors"])
+        if question is not None:
+            services.submission_answer(submission=question, entry=entry, user=request.user)
     except IntegrityError:
         # The same form sent twice at once: the unique token let only one through.
         messages.info(request, "That entry was already posted: it was not posted twice.")
@@ -114,6 +127,16 @@ def preview(request, slug):
         return HttpResponse(render_preview(form))
 
 
+def queue_context(story):
+    """The story's waiting readers' questions, newest first, for the desk."""
+    waiting = story.submissions.awaiting()
+    return {
+        "story": story,
+        "questions": waiting.order_by("-created_at", "-id")[:QUESTIONS_SHOWN],
+        "questions_waiting": waiting.count(),
+    }
+
+
 def render_desk(request, story, form, *, status=200, preview=None):
     public = (
         story.entries.public().only(*STREAM_FIELDS).newest_first()[: settings.LIVEBLOG_PAGE_SIZE]
@@ -147,6 +170,8 @@ def render_desk(request, story, form, *, status=200, preview=None):
         "arriving_entry": Entry(pk=0, story=story),
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
     }
+    if permissions.can_answer_questions(request.user, story):
+        context.update(queue_context(story), can_answer_questions=True)
     return render(request, "liveblog/desk.html", context, status=status)
 
 

@@ -246,6 +246,10 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, forms.ModelForm):
         queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    # The reader's question this entry answers, when opened from the desk's queue.
+    answers = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Entry

@@ -41,3 +41,13 @@ def can_post_entries(user):
 def can_edit_key_points(user):
     """Whether ``user`` may add, reorder, pin and unpin a story's key points."""
     return user.has_perm("liveblog.change_keypoint") and user.has_perm("liveblog.add_keypoint")
+
+
+def can_answer_questions(user, story):
+    """Whether ``user`` sees ``story``'s readers' questions and decides on them: editors,
+    and the story's reporters (a byline or an entry of theirs in it)."""
+    if not can_post_entries(user):
+        return False
+    if is_editor(user):
+        return True
+    return story.entries.filter(Q(created_by=user) | Q(authors__user=user)).exists()

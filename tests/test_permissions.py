@@ -51,15 +51,18 @@ RULES = {
     "can_edit_entry (wrote it)": can_edit_written,
     "can_edit_entry (created it)": can_edit_created,
     "entries_editable_by (both)": editable_of_both,
+    "can_answer_questions": lambda user, entries: permissions.can_answer_questions(
+        user, entries[0].story
+    ),
 }
 
 # Who may: the personas with each rule's answer, in the order of RULES.
 TABLE = {
-    "editor": (True, True, True, True, True, True),
-    "reporter": (False, True, False, True, True, True),
-    "other_reporter": (False, True, False, False, False, False),
-    "non_staff": (False, False, False, False, False, False),
-    "anonymous": (False, False, False, False, False, False),
+    "editor": (True, True, True, True, True, True, True),
+    "reporter": (False, True, False, True, True, True, True),
+    "other_reporter": (False, True, False, False, False, False, False),
+    "non_staff": (False, False, False, False, False, False, False),
+    "anonymous": (False, False, False, False, False, False, False),
 }
 
 

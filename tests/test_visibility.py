@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from liveblog import urls as public_urls
-from liveblog.models import Entry, Story
+from liveblog.models import Entry, Story, Submission
 
-from .factories import EntryFactory, PersonFactory, StoryFactory
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ PUBLIC_SURFACES = {
     "person": lambda entry: "/people/newsmaker/",
     "updates": lambda entry: f"/stories/{entry.story.slug}/updates/0/",
     "embed": lambda entry: f"/stories/{entry.story.slug}/embed/",
+    "ask": lambda entry: f"/stories/{entry.story.slug}/ask/",
     "story_rss": lambda entry: f"/stories/{entry.story.slug}/feed/rss/",
     "story_atom": lambda entry: f"/stories/{entry.story.slug}/feed/atom/",
     "latest_rss": lambda entry: "/feed/rss/",
@@ -70,6 +71,8 @@ STAFF_ONLY = {
     "desk_preview",
     "desk_pin",
     "desk_key_point",
+    "desk_questions",
+    "desk_question",
 }
 
 
@@ -84,6 +87,21 @@ def test_no_unpublished_entry_reaches_a_public_surface(client, surface):
         response = client.get(PUBLIC_SURFACES[surface](entry))
         assert response.status_code in (200, 404), (surface, state)
         assert SECRET not in response.content.decode(), (surface, state)
+
+
+@pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
+def test_no_readers_question_reaches_a_public_surface_before_it_is_answered(client, surface):
+    entries = hidden_entries()
+    live = Story.objects.get(slug="live")
+    published = EntryFactory(story=live)
+    KeyPointFactory(story=live, entry=published)
+    for status in (Submission.Status.NEW, Submission.Status.USED, Submission.Status.DISMISSED):
+        Submission.objects.create(story=live, text=SECRET, name=SECRET, email="s@example.com")
+        Submission.objects.filter(status=Submission.Status.NEW).update(status=status)
+    content = client.get(PUBLIC_SURFACES[surface](published)).content.decode()
+    assert SECRET not in content
+    assert "s@example.com" not in content
+    assert entries  # the hidden entries' own story is there too
 
 
 def test_updates_at_every_version_leave_hidden_entries_out(client):

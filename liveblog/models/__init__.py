@@ -10,6 +10,7 @@ from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person
 from .purges import Purge
 from .stories import KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
+from .submissions import Submission, SubmissionQuerySet
 
 __all__ = [
     "AuditEvent",
@@ -25,6 +26,8 @@ __all__ = [
     "Story",
     "StoryChange",
     "StoryQuerySet",
+    "Submission",
+    "SubmissionQuerySet",
     "default_time_zone",
     "validate_image",
     "validate_time_zone",

@@ -9,7 +9,8 @@ from .stories import Story
 
 class AuditEvent(models.Model):
     """One line of the editors' log: who published, unpublished, scheduled or pinned what,
-    changed a story's status, or added, moved, pinned or unpinned a key point."""
+    changed a story's status, added, moved, pinned or unpinned a key point, or answered,
+    used or dismissed a reader's question."""
 
     class Action(models.TextChoices):
         PUBLISHED = "published", "published"
@@ -23,6 +24,9 @@ class AuditEvent(models.Model):
         KEY_POINT_MOVED = "key_point_moved", "moved a key point"
         KEY_POINT_PINNED = "key_point_pinned", "pinned a key point"
         KEY_POINT_UNPINNED = "key_point_unpinned", "unpinned a key point"
+        QUESTION_ANSWERED = "question_answered", "answered a reader's question"
+        QUESTION_USED = "question_used", "marked a reader's question used"
+        QUESTION_DISMISSED = "question_dismissed", "dismissed a reader's question"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="audit_events")
     entry = models.ForeignKey(

@@ -351,3 +351,87 @@
   schedule();
 })();
 
+// Ask the newsroom: without JavaScript, "Ask a question or send a tip" is a link to the
+// form's page, which posts and says thanks. With it, the form comes in place (its page
+// carries the CSRF token, which the cached story page cannot) and posts in place.
+(function () {
+  "use strict";
+  var slot = document.getElementById("ask-slot");
+  if (!slot || !window.fetch || !window.DOMParser) return;
+
+  function formOf(html) {
+    return new DOMParser().parseFromString(html, "text/html").getElementById("ask-form");
+  }
+
+  function say(form, text) {
+    var status = form.querySelector(".ask-status");
+    if (status) status.textContent = text;
+  }
+
+  function send(form) {
+    var button = form.querySelector(".ask-send");
+    if (button.disabled) return;
+    button.disabled = true;
+    say(form, "Sending…");
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "text/html" }
+    })
+      .then(function (response) {
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var thanks = page.querySelector(".ask-thanks");
+          var answer = page.getElementById("ask-form");
+          var closed = page.querySelector(".ask-closed");
+          if (response.ok && thanks) {
+            var done = document.createElement("p");
+            done.className = "ask-thanks";
+            done.setAttribute("tabindex", "-1");
+            done.textContent = thanks.textContent;
+            slot.replaceChildren(done);
+            done.focus();
+          } else if (closed) {
+            slot.replaceChildren(closed);
+          } else if (answer) {
+            // Refused: the server's form keeps what was typed and says what to fix.
+            slot.replaceChildren(answer);
+            wire(answer);
+            var problem = answer.querySelector(".ask-refusal, .is-invalid");
+            if (problem) problem.focus();
+          } else {
+            button.disabled = false;
+            say(form, "Not sent: the server answered " + response.status + ". What you typed is still here; try again.");
+          }
+        });
+      })
+      .catch(function () {
+        button.disabled = false;
+        say(form, "Not sent: the connection failed. What you typed is still here; try again.");
+      });
+  }
+
+  function wire(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(form);
+    });
+  }
+
+  slot.addEventListener("click", function (event) {
+    var link = event.target.closest("a.ask-open");
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+      .then(function (html) {
+        var form = formOf(html);
+        if (!form) throw new Error("no form");
+        slot.replaceChildren(form);
+        wire(form);
+        form.querySelector("textarea").focus();
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+})();
