@@ -86,6 +86,7 @@ def desk_form(w):
         "photo_credit": "",
         "authors": [w.reporter.person.pk],
         "submission_id": str(uuid.uuid4()),
+        "answers": "",
         "action": "publish",
     }
 
@@ -229,7 +230,7 @@ SURFACES = {
     "liveblog:robots": Surface("/robots.txt"),
     "healthz": Surface("/healthz"),
     # The app's staff pages.
-    "liveblog:desk": Surface("/desk/{slug}/", form=desk_form),
+    "liveblog:desk": Surface("/desk/{slug}/", {"answer": None}, desk_form),
     "liveblog:desk_preview": Surface("/desk/{slug}/preview/", form=desk_form),
     "liveblog:desk_pin": Surface("/desk/{slug}/entries/{pk}/key-point/", form=no_fields),
     "liveblog:desk_key_point": Surface("/desk/{slug}/key-points/{key_point}/", form=key_point_form),

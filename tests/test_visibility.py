@@ -64,6 +64,8 @@ PUBLIC_SURFACES = {
     "sitemap": lambda entry: "/sitemap.xml",
     "robots": lambda entry: "/robots.txt",
 }
+# Public, but never kept by a cache: the readers' question form carries a CSRF token.
+NEVER_CACHED = {"ask"}
 STAFF_ONLY = {
     "story_preview",
     "entry_preview",
