@@ -32,7 +32,16 @@ from . import changes, services
 from .admin_lists import ArchiveListAdmin, StoryFilter, staff_search
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
 from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
-from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, StaffLogin, Story
+from .models import (
+    AuditEvent,
+    EditConflict,
+    Entry,
+    KeyPoint,
+    Person,
+    StaffLogin,
+    Story,
+    Submission,
+)
 from .permissions import can_edit_entry, is_editor
 
 
@@ -495,6 +504,42 @@ class AuditEventAdmin(ArchiveListAdmin, DateLookupsAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(DateLookupsAdmin):
+    """Readers' questions and tips: read here, decided at the desk. Deleting one is how a
+    reader's request to be forgotten is met; e-mail addresses also expire by themselves
+    (manage.py expire_submission_emails)."""
+
+    list_display = ["sent_at", "story", "status", "short_text", "name", "email"]
+    fields = ["sent_at", "story", "status", "text", "name", "email", "answer", "decided_by"]
+    readonly_fields = fields
+    list_filter = ["status", "story"]
+    list_select_related = ["story"]
+    search_fields = ["text", "name", "email"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="sent", ordering="created_at")
+    def sent_at(self, submission):
+        return staff_time(submission.created_at, submission.story.tzinfo)
+
+    @admin.display(description="question or tip")
+    def short_text(self, submission):
+        return str(submission)
+
+    def changelist_view(self, request, extra_context=None):
+        # As OneChangePerStoryAdmin: a ticked id no column holds is a 400, not a 500.
+        ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if request.method == "POST" and not all(map(is_id, ticked)):
+            return HttpResponseBadRequest("Only rows of this list can be selected.")
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import permissions, search, services
-from .forms import DeskEntryForm
+from .forms import DeskEntryForm, is_id
 from .models import Entry, Story
 from .stream import STREAM_FIELDS, with_day_headings
 
@@ -32,6 +32,8 @@ DESK_SEARCH_RESULTS = 20
 # What the compose form's buttons send. Anything else is a crafted request: refused, not
 # guessed at, since a guess could publish what its author meant to keep a draft.
 COMPOSE_ACTIONS = ("publish", "draft", "preview")
+# How many waiting readers' questions the desk lists at once; the count says how many wait.
+QUESTIONS_SHOWN = 50
 
 
 # What the desk of an ended story says, to the page and to the desk's script.
@@ -71,11 +73,11 @@ def desk(request, slug):
         if request.method == "POST":
             return post_entry(request, story)
         person = getattr(request.user, "person", None)
-        form = DeskEntryForm(
-            story=story,
-            user=request.user,
-            initial={"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []},
-        )
+        initial = {"submission_id": uuid.uuid4(), "authors": [person.pk] if person else []}
+        question = question_to_answer(request, story, request.GET.get("answer"))
+        if question is not None:
+            initial.update(answers=question.pk, body=services.submission_answer_body(question))
+        form = DeskEntryForm(story=story, user=request.user, initial=initial)
         return render_desk(request, story, form)
 
 
@@ -90,6 +92,13 @@ def ended_desk(request, story):
     services.story_reopen(story=story, user=request.user)
     messages.success(request, "Reopened: the story is live again.")
     return redirect("liveblog:desk", story.slug)
+
+
+def question_to_answer(request, story, pk):
+    """The waiting reader's question ``pk`` of ``story``, if this user may answer it."""
+    if not pk or not is_id(pk) or not permissions.can_answer_questions(request.user, story):
+        return None
+    return story.submissions.awaiting().filter(pk=pk).first()
 
 
 def post_entry(request, story):
@@ -111,8 +120,11 @@ def post_entry(request, story):
     entry.story = story
     entry.submission_id = submission_id
     entry.status = Entry.Status.DRAFT if action == "draft" else Entry.Status.PUBLISHED
+    question = question_to_answer(request, story, form.cleaned_data.get("answers"))
     try:
         services.entry_create(entry=entry, user=request.user, authors=form.cleaned_data["authors"])
+        if question is not None:
+            services.submission_answer(submission=question, entry=entry, user=request.user)
     except IntegrityError:
         # The same form sent twice at once: the unique token let only one through.
         messages.info(request, "That entry was already posted: it was not posted twice.")
@@ -152,6 +164,16 @@ def preview(request, slug):
         return HttpResponse(render_preview(form))
 
 
+def queue_context(story):
+    """The story's waiting readers' questions, newest first, for the desk."""
+    waiting = story.submissions.awaiting()
+    return {
+        "story": story,
+        "questions": waiting.order_by("-created_at", "-id")[:QUESTIONS_SHOWN],
+        "questions_waiting": waiting.count(),
+    }
+
+
 def render_desk(request, story, form, *, status=200, preview=None):
     public = (
         story.entries.public().only(*STREAM_FIELDS).newest_first()[: settings.LIVEBLOG_PAGE_SIZE]
@@ -189,6 +211,8 @@ def render_desk(request, story, form, *, status=200, preview=None):
         "search_message": search_message,
         "search_results": found,
     }
+    if permissions.can_answer_questions(request.user, story):
+        context.update(queue_context(story), can_answer_questions=True)
     return render(request, "liveblog/desk.html", context, status=status)
 
 

@@ -356,6 +356,10 @@ class DeskEntryForm(ChoiceIdsMixin, ImageUploadsMixin, WallClockTimesMixin, form
     )
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
     published_at_fold = fold_field()
+    # The reader's question this entry answers, when opened from the desk's queue.
+    answers = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Entry

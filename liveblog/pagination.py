@@ -44,19 +44,28 @@ def decode_cursor(value):
     return published_at, int(pk)
 
 
-def page_of_public_entries(entries, *, size, before=None, inclusive=False):
+def page_of_public_entries(
+    entries, *, size, before=None, after=None, inclusive=False, oldest_first=False
+):
     """One page of the public ones among ``entries``, newest first, at or before the
-    cursor, and the next cursor.
+    cursor ``before``, and the next cursor; with ``oldest_first``, oldest first, at or
+    after the cursor ``after``.
 
     It applies the visibility rule (``public()``) itself, after the cursor's condition:
     SQLite starts its index scan from the first of the two upper bounds on the time, and
     the cursor's is the tight one (public() bounds it by now). Fetches one entry more
     than it shows to know whether an older page exists.
     """
-    if before is not None:
+    if oldest_first:
+        entries = (
+            entries.at_or_after(*after, inclusive=inclusive)
+            if after is not None
+            else entries.oldest_first()
+        )
+    elif before is not None:
         entries = entries.at_or_before(*before, inclusive=inclusive)
     else:
         entries = entries.newest_first()
     page = list(entries.public()[: size + 1])
-    older = encode_cursor(page[size - 1]) if len(page) > size else None
-    return page[:size], older
+    more = encode_cursor(page[size - 1]) if len(page) > size else None
+    return page[:size], more

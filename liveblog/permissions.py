@@ -60,3 +60,13 @@ def byline_refusal(user, authors):
     if own not in authors:
         return f"Your own byline goes on your entries: keep “{own.name}” (others may be added)."
     return None
+
+
+def can_answer_questions(user, story):
+    """Whether ``user`` sees ``story``'s readers' questions and decides on them: editors,
+    and the story's reporters (a byline or an entry of theirs in it)."""
+    if not can_post_entries(user):
+        return False
+    if is_editor(user):
+        return True
+    return story.entries.filter(Q(created_by=user) | Q(authors__user=user)).exists()

@@ -1,14 +1,17 @@
 """Workflows that span several models: posting, publishing decisions, key points, and
 the editors' log each of them writes."""
 
+import string
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import changes
+from . import changes, ratelimit
 from .dates import ap_datetime
-from .models import AuditEvent, Entry, KeyPoint, Story
+from .models import AuditEvent, Entry, KeyPoint, Story, Submission
 
 
 def _quoted(text):
@@ -213,3 +216,95 @@ def second_factors_reset(*, user, by):
         detail=f"of {user.get_username()} ({len(removed)} removed)",
     )
     return len(removed)
+
+
+# --- Readers' questions and tips -------------------------------------------------------
+
+
+class SubmissionRefused(Exception):
+    """A question the story does not take now; the message says why, for the reader."""
+
+    def __init__(self, message, *, status):
+        super().__init__(message)
+        self.status = status
+
+
+def submission_create(*, story, text, name, email, address):
+    """Queue a reader's question or tip about ``story`` for its desk, or raise
+    SubmissionRefused: the story has ended, this address or this story has sent more
+    than the settings allow in a window, or the story's queue is full."""
+    if not story.is_live:
+        raise SubmissionRefused(
+            "Coverage of this story has ended: it takes no more questions.", status=403
+        )
+    window = settings.LIVEBLOG_ASK_WINDOW
+    minutes = max(1, window // 60)
+    if not ratelimit.allow(
+        "ask-address", address, limit=settings.LIVEBLOG_ASK_PER_ADDRESS, window=window
+    ):
+        raise SubmissionRefused(
+            f"You have sent several questions in a short time. Please wait {minutes} "
+            "minutes and send this one again: what you typed is still here.",
+            status=429,
+        )
+    if not ratelimit.allow(
+        "ask-story", story.pk, limit=settings.LIVEBLOG_ASK_PER_STORY, window=window
+    ):
+        raise SubmissionRefused(
+            "The newsroom is receiving many questions about this story right now. "
+            "Please try again in a few minutes.",
+            status=429,
+        )
+    if story.submissions.awaiting().count() >= settings.LIVEBLOG_ASK_QUEUE_LIMIT:
+        raise SubmissionRefused(
+            "The newsroom has many questions about this story waiting to be read. "
+            "Please try again later.",
+            status=429,
+        )
+    return Submission.objects.create(story=story, text=text, name=name, email=email)
+
+
+# Markdown's backslash escapes cover every ASCII punctuation character: escaped, a
+# reader's words are shown as typed, never as a link, emphasis or a list.
+MARKDOWN_PUNCTUATION = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+def escape_markdown(text):
+    return text.translate(MARKDOWN_PUNCTUATION)
+
+
+def submission_answer_body(submission):
+    """The opening of the entry that answers ``submission``: the question quoted as the
+    reader typed it, introduced by their name or "A reader"."""
+    lines = [escape_markdown(line) for line in submission.text.splitlines()]
+    quoted = "\n> ".join(lines)
+    return f"> **{escape_markdown(submission.asker)} asks:** {quoted}\n\n"
+
+
+def _submission_audit(submission, action, user, entry=None):
+    AuditEvent.objects.create(
+        story_id=submission.story_id,
+        entry=entry,
+        user=user,
+        action=action,
+        detail=_quoted(submission.text),
+    )
+
+
+@transaction.atomic
+def submission_answer(*, submission, entry, user):
+    """Record that ``entry`` answers ``submission``, and log it."""
+    submission.decide(Submission.Status.ANSWERED, user, answer=entry)
+    _submission_audit(submission, AuditEvent.Action.QUESTION_ANSWERED, user, entry)
+
+
+@transaction.atomic
+def submission_set_status(*, submission, status, user):
+    """Mark ``submission`` used (the newsroom took it up without quoting it) or
+    dismissed, and log it."""
+    actions = {
+        Submission.Status.USED: AuditEvent.Action.QUESTION_USED,
+        Submission.Status.DISMISSED: AuditEvent.Action.QUESTION_DISMISSED,
+    }
+    submission.decide(status, user)
+    _submission_audit(submission, actions[status], user)

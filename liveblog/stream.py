@@ -1,19 +1,100 @@
 """A story's stream of entries as readers see it: on its page, an entry's permalink, the
 embed, and (with_day_headings) the desk."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.db.models import Q
 from django.shortcuts import render
 
 from .dates import ap_date, local_day
 from .http import canonical_origin
 from .models import KeyPoint
-from .pagination import page_of_public_entries
+from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
 # ... and what its structured data says of each entry, stored with it.
 STRUCTURED_DATA_FIELDS = ("structured_data",)
+
+
+class BadReading(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a reader chose to read a story: newest or oldest first, every update or the
+    key ones only (those the key points link to, and the pinned entry).
+
+    The URL says which (``?order=oldest``, ``?only=key``), so the caches in front keep
+    each view apart and the server needs no cookie; the reader's browser remembers the
+    choice (story.js). Pages go on with ``before`` (newest first) or ``after`` (oldest
+    first), a keyset cursor.
+    """
+
+    oldest_first: bool = False
+    key_only: bool = False
+    cursor: tuple | None = None
+
+    @classmethod
+    def from_query(cls, query):
+        """The reading a query string asks for; BadReading says what is wrong."""
+        order = query.get("order", "newest")
+        if order not in ("newest", "oldest"):
+            raise BadReading("“order” is “newest” or “oldest”.")
+        only = query.get("only", "all")
+        if only not in ("all", "key"):
+            raise BadReading("“only” is “key” or left out.")
+        oldest_first = order == "oldest"
+        wrong, right = ("before", "after") if oldest_first else ("after", "before")
+        if wrong in query:
+            raise BadReading(f"{order.title()} first pages go on with “{right}”, not “{wrong}”.")
+        cursor = None
+        if right in query:
+            try:
+                cursor = decode_cursor(query[right])
+            except BadCursor as e:
+                raise BadReading(f"Bad “{right}” parameter: {e}.") from e
+        return cls(oldest_first=oldest_first, key_only=only == "key", cursor=cursor)
+
+    @property
+    def is_default(self):
+        return not (self.oldest_first or self.key_only)
+
+    @property
+    def cache_key(self):
+        return f"{'oldest' if self.oldest_first else 'newest'}:{'key' if self.key_only else 'all'}"
+
+    def url(self, story, *, oldest_first=None, key_only=None, cursor=None):
+        """The URL of this reading of ``story`` (its first page, or from ``cursor``), with
+        the order or the filter changed when given."""
+        oldest_first = self.oldest_first if oldest_first is None else oldest_first
+        key_only = self.key_only if key_only is None else key_only
+        query = {}
+        if oldest_first:
+            query["order"] = "oldest"
+        if key_only:
+            query["only"] = "key"
+        if cursor:
+            query["after" if oldest_first else "before"] = cursor
+        base = story.get_absolute_url()
+        return f"{base}?{urlencode(query)}" if query else base
+
+    def filter(self, entries, story):
+        """``entries`` narrowed to what this reading shows."""
+        if not self.key_only:
+            return entries
+        key = Q(
+            pk__in=KeyPoint.objects.public()
+            .filter(story=story, entry__isnull=False)
+            .values("entry_id")
+        )
+        if story.pinned_entry_id:
+            key |= Q(pk=story.pinned_entry_id)
+        return entries.filter(key)
 
 
 def with_day_headings(entries, tz=None):
@@ -41,9 +122,31 @@ def stream_context(story, entries, older):
     }
 
 
-def render_story(request, story, *, before, inclusive=False, share=None):
+def reading_context(story, reading, more):
+    """The story page's reading controls and the links to go on or back to the top."""
+    return {
+        "reading": reading,
+        "reading_urls": {
+            "newest": reading.url(story, oldest_first=False),
+            "oldest": reading.url(story, oldest_first=True),
+            "all": reading.url(story, key_only=False),
+            "key": reading.url(story, key_only=True),
+        },
+        "older_url": reading.url(story, cursor=more) if more else None,
+        "more_label": "Load later updates" if reading.oldest_first else "Load older updates",
+        "top_url": reading.url(story),
+        "top_label": "Back to the first updates"
+        if reading.oldest_first
+        else "Show the latest updates",
+    }
+
+
+def render_story(request, story, *, before, inclusive=False, share=None, reading=None):
     """The story page from the cursor ``before`` down (from the top when None); with
-    ``inclusive``, the entry at the cursor first, as its permalink shows it."""
+    ``inclusive``, the entry at the cursor first, as its permalink shows it. ``reading``
+    (a Reading, whose cursor then replaces ``before``) picks the order and filter."""
+    reading = reading or Reading(cursor=before)
+    before = reading.cursor
     # A pinned entry stands above the stream instead of in it.
     stream = story.entries.only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
     pinned = None
@@ -51,10 +154,12 @@ def render_story(request, story, *, before, inclusive=False, share=None):
         pinned = stream.public().filter(pk=story.pinned_entry_id).first()
     if pinned is not None:
         stream = stream.exclude(pk=pinned.pk)
-    entries, older = page_of_public_entries(
-        stream,
+    entries, more = page_of_public_entries(
+        reading.filter(stream, story),
         size=settings.LIVEBLOG_PAGE_SIZE,
-        before=before,
+        before=None if reading.oldest_first else before,
+        after=before if reading.oldest_first else None,
+        oldest_first=reading.oldest_first,
         inclusive=inclusive,
     )
     origin = canonical_origin(request)
@@ -73,7 +178,8 @@ def render_story(request, story, *, before, inclusive=False, share=None):
     if "image" not in share:
         share = {**share, "image": image, "image_alt": image_alt}
     context = {
-        **stream_context(story, entries, older),
+        **stream_context(story, entries, None),
+        **reading_context(story, reading, more),
         "pinned": pinned,
         "is_first_page": before is None,
         # An older page is read by someone who has read the top: skip the lede and key points.

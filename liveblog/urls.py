@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import api, desk, feeds, previews, updates, views
+from . import api, desk, feeds, previews, questions, updates, views
 from .http import page_max_age, public_cache
 from .sitemaps import StorySitemap
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("stories/<slug:slug>/embed/", views.embed, name="embed"),
     path("stories/<slug:slug>/search/", views.story_search, name="story_search"),
     path("search/", views.search_page, name="search"),
+    # A reader's question or tip: never cached (the form carries a CSRF token).
+    path("stories/<slug:slug>/ask/", questions.ask, name="ask"),
     path("stories/<slug:slug>/feed/rss/", cached_like_pages(feeds.StoryFeed()), name="story_rss"),
     path(
         "stories/<slug:slug>/feed/atom/",
@@ -45,6 +47,8 @@ urlpatterns = [
     path("desk/<slug:slug>/preview/", desk.preview, name="desk_preview"),
     path("desk/<slug:slug>/entries/<int:pk>/key-point/", desk.pin_key_point, name="desk_pin"),
     path("desk/<slug:slug>/key-points/<int:pk>/", desk.move_key_point, name="desk_key_point"),
+    path("desk/<slug:slug>/questions/", questions.desk_questions, name="desk_questions"),
+    path("desk/<slug:slug>/questions/<int:pk>/", questions.desk_question, name="desk_question"),
     path("preview/stories/<slug:slug>/", previews.story_preview, name="story_preview"),
     path(
         "preview/stories/<slug:slug>/entries/<int:pk>/",

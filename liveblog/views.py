@@ -23,7 +23,14 @@ from .pagination import (
     encode_position,
     page_of_public_entries,
 )
-from .stream import STREAM_FIELDS, render_story, stream_context, with_day_headings
+from .stream import (
+    STREAM_FIELDS,
+    BadReading,
+    Reading,
+    render_story,
+    stream_context,
+    with_day_headings,
+)
 from .structured_data import summary
 
 # A rendered first page stays until a newer version's replaces it, or this many seconds.
@@ -66,25 +73,24 @@ def front_page(request):
 @require_GET
 @public_cache(page_max_age)
 def story_page(request, slug):
-    before = None
-    if "before" in request.GET:
-        try:
-            before = decode_cursor(request.GET["before"])
-        except BadCursor as e:
-            return bad_request(f"Bad “before” parameter: {e}.")
+    try:
+        reading = Reading.from_query(request.GET)
+    except BadReading as e:
+        return bad_request(str(e))
+    if reading.cursor is not None:
         story = get_object_or_404(Story.objects.public(), slug=slug)
-        return render_story(request, story, before=before)
+        return render_story(request, story, before=reading.cursor, reading=reading)
 
     # The first page is what a spike of readers asks for: render it once per version,
     # and serve it with one round trip to the cache, for the version and the page.
     # The version is only cached for public stories, so a draft never comes from here.
-    page_key = _page_key(slug, canonical_origin(request))
+    page_key = _page_key(slug, reading, canonical_origin(request))
     version, page = cached_version_and(slug, page_key)
     if version is not None and page is not None and page[0] == version:
         return HttpResponse(page[1])
     story = get_object_or_404(Story.objects.public(), slug=slug)
     story.release_due_entries()
-    response = render_story(request, story, before=None)
+    response = render_story(request, story, before=None, reading=reading)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
     cache.set(page_key, (story.version, response.content), PAGE_RENDER_TIMEOUT)
@@ -92,9 +98,9 @@ def story_page(request, slug):
     return response
 
 
-def _page_key(slug, origin):
+def _page_key(slug, reading, origin):
     # The page holds its absolute canonical URL, so the origin it names counts.
-    return f"liveblog:page:{slug}:{origin}"
+    return f"liveblog:page:{slug}:{reading.cache_key}:{origin}"
 
 
 @require_GET

@@ -350,6 +350,18 @@ LIVEBLOG_MAX_CHANGES = envint("LIVEBLOG_MAX_CHANGES", 200)
 # The longest entry body the desk and the admin take, in characters: far beyond any real
 # live update (the demo's longest is 1,500), and what every page and feed would carry.
 LIVEBLOG_MAX_BODY_CHARS = envint("LIVEBLOG_MAX_BODY_CHARS", 20_000)
+# Readers' questions and tips (issue 17). Counted in the shared cache, so every process
+# and machine counts together: per address (as django-axes sees it) and per story, in
+# windows of LIVEBLOG_ASK_WINDOW seconds.
+LIVEBLOG_ASK_WINDOW = envint("LIVEBLOG_ASK_WINDOW", 600)
+LIVEBLOG_ASK_PER_ADDRESS = envint("LIVEBLOG_ASK_PER_ADDRESS", 3)
+LIVEBLOG_ASK_PER_STORY = envint("LIVEBLOG_ASK_PER_STORY", 300)
+# Questions waiting at the desk, per story, past which a story takes no more for now.
+LIVEBLOG_ASK_QUEUE_LIMIT = envint("LIVEBLOG_ASK_QUEUE_LIMIT", 500)
+# The longest question or tip, in characters.
+LIVEBLOG_ASK_MAX_CHARS = envint("LIVEBLOG_ASK_MAX_CHARS", 1_000)
+# Days a reader's e-mail address is kept (manage.py expire_submission_emails).
+LIVEBLOG_ASK_RETENTION_DAYS = envint("LIVEBLOG_ASK_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

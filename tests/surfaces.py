@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLResolver, get_resolver
 
 from liveblog import services
-from liveblog.models import Entry, Story
+from liveblog.models import Entry, Story, Submission
 from liveblog.roles import EDITORS
 
 from .admin_posts import admin_entry_post, story_post
@@ -86,6 +86,7 @@ def desk_form(w):
         "photo_credit": "",
         "authors": [w.reporter.person.pk],
         "submission_id": str(uuid.uuid4()),
+        "answers": "",
         "action": "publish",
     }
 
@@ -157,6 +158,14 @@ def key_point_form(w):
     return {"action": "up"}
 
 
+def ask_form(w):
+    return {"text": "Will the embassy close?", "name": "Dana", "email": "", "website": ""}
+
+
+def question_decision_form(w):
+    return {"action": "used"}
+
+
 # --- The table ------------------------------------------------------------------------
 
 
@@ -204,10 +213,13 @@ AXES_FILTERS = ("path_info", "attempt_time__gte", "attempt_time__lt", *drill_dow
 SURFACES = {
     # The app's public pages, feeds, API, sitemap.
     "liveblog:front": Surface("/", {"before": None}),
-    "liveblog:story": Surface("/stories/{slug}/", {"before": None}),
+    "liveblog:story": Surface(
+        "/stories/{slug}/", {"before": None, "after": None, "order": None, "only": None}
+    ),
     "liveblog:entry": Surface("/stories/{slug}/entries/{pk}/"),
     "liveblog:updates": Surface("/stories/{slug}/updates/{since}/"),
     "liveblog:embed": Surface("/stories/{slug}/embed/"),
+    "liveblog:ask": Surface("/stories/{slug}/ask/", form=ask_form),
     "liveblog:story_rss": Surface("/stories/{slug}/feed/rss/"),
     "liveblog:story_atom": Surface("/stories/{slug}/feed/atom/"),
     "liveblog:latest_rss": Surface("/feed/rss/"),
@@ -226,10 +238,14 @@ SURFACES = {
     "liveblog:robots": Surface("/robots.txt"),
     "healthz": Surface("/healthz"),
     # The app's staff pages.
-    "liveblog:desk": Surface("/desk/{slug}/", {"q": None}, form=desk_form),
+    "liveblog:desk": Surface("/desk/{slug}/", {"q": None, "answer": None}, form=desk_form),
     "liveblog:desk_preview": Surface("/desk/{slug}/preview/", form=desk_form),
     "liveblog:desk_pin": Surface("/desk/{slug}/entries/{pk}/key-point/", form=no_fields),
     "liveblog:desk_key_point": Surface("/desk/{slug}/key-points/{key_point}/", form=key_point_form),
+    "liveblog:desk_questions": Surface("/desk/{slug}/questions/"),
+    "liveblog:desk_question": Surface(
+        "/desk/{slug}/questions/{submission}/", form=question_decision_form
+    ),
     "liveblog:story_preview": Surface("/preview/stories/{slug}/"),
     "liveblog:entry_preview": Surface("/preview/stories/{slug}/entries/{pk}/"),
     # The admin site.
@@ -274,6 +290,11 @@ SURFACES = {
         history=True,
     ),
     **admin_model("liveblog", "person", initial=("name", "user"), form=person_form, history=True),
+    **admin_model(
+        "liveblog",
+        "submission",
+        filters=("status__exact", "story__id__exact", *drill_down("created_at")),
+    ),
     **admin_model(
         "liveblog",
         "auditevent",
@@ -364,6 +385,7 @@ def make_world(editor, reporter):
         "person": newsmaker.pk,
         "person_version": newsmaker.history.first().history_id,
         "auditevent": story.audit_events.first().pk,
+        "submission": Submission.objects.create(story=story, text="Is the embassy open?").pk,
         "user": editor.pk,
         "stafflogin": reporter.pk,
         "group": Group.objects.get(name=EDITORS).pk,

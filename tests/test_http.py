@@ -5,7 +5,9 @@ import pytest
 from django.test import override_settings
 
 from .factories import EntryFactory, PersonFactory, StoryFactory
-from .test_visibility import PUBLIC_SURFACES
+from .test_visibility import NEVER_CACHED, PUBLIC_SURFACES
+
+CACHED_SURFACES = sorted(set(PUBLIC_SURFACES) - NEVER_CACHED)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +20,7 @@ def entry():
     return EntryFactory(story=StoryFactory(slug="the-story"), authors=[person])
 
 
-@pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
+@pytest.mark.parametrize("surface", CACHED_SURFACES)
 def test_every_public_answer_may_be_kept_by_the_caches_in_front(client, entry, surface):
     response = client.get(PUBLIC_SURFACES[surface](entry))
     assert response.status_code == 200
@@ -61,7 +63,7 @@ def test_error_answers_are_not_kept(client, entry, url):
     assert "public" not in response.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
+@pytest.mark.parametrize("surface", CACHED_SURFACES)
 def test_every_public_answer_carries_the_surrogate_key_of_what_it_shows(client, entry, surface):
     # Every public URL is in the table (test_workflow.py checks it): a new URL about one
     # story fails here until it captures the story's slug as "slug".
@@ -69,3 +71,11 @@ def test_every_public_answer_carries_the_surrogate_key_of_what_it_shows(client, 
     expected = "story-the-story" if "/the-story/" in url else "stories"
     response = client.get(url)
     assert response["Surrogate-Key"] == response["Cache-Tag"] == expected
+
+
+@pytest.mark.parametrize("surface", sorted(NEVER_CACHED))
+def test_a_never_cached_public_answer_says_so(client, entry, surface):
+    response = client.get(PUBLIC_SURFACES[surface](entry))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]

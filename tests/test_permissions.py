@@ -67,15 +67,18 @@ RULES = {
     "byline_refusal (own byline)": may_sign("own"),
     "byline_refusal (another's only)": may_sign("another"),
     "byline_refusal (none)": may_sign("none"),
+    "can_answer_questions": lambda user, entries: permissions.can_answer_questions(
+        user, entries[0].story
+    ),
 }
 
 # Who may: the personas with each rule's answer, in the order of RULES.
 TABLE = {
-    "editor": (True, True, True, True, True, True, True, True, True, True),
-    "reporter": (False, True, False, False, True, True, True, True, False, False),
-    "other_reporter": (False, True, False, False, False, False, False, True, False, False),
-    "non_staff": (False, False, False, False, False, False, False, False, False, False),
-    "anonymous": (False, False, False, False, False, False, False, False, False, False),
+    "editor": (True, True, True, True, True, True, True, True, True, True, True),
+    "reporter": (False, True, False, False, True, True, True, True, False, False, True),
+    "other_reporter": (False, True, False, False, False, False, False, True, False, False, False),
+    "non_staff": (False, False, False, False, False, False, False, False, False, False, False),
+    "anonymous": (False, False, False, False, False, False, False, False, False, False, False),
 }
 
 

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from liveblog import urls as public_urls
-from liveblog.models import Entry, Story
+from liveblog.models import Entry, Story, Submission
 
-from .factories import EntryFactory, PersonFactory, StoryFactory
+from .factories import EntryFactory, KeyPointFactory, PersonFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +46,14 @@ def hidden_entries():
 PUBLIC_SURFACES = {
     "front": lambda entry: "/",
     "story": lambda entry: f"/stories/{entry.story.slug}/",
+    # The same URL pattern read oldest first and key updates only.
+    "story oldest first": lambda entry: f"/stories/{entry.story.slug}/?order=oldest",
+    "story key updates": lambda entry: f"/stories/{entry.story.slug}/?only=key&order=oldest",
     "entry": lambda entry: f"/stories/{entry.story.slug}/entries/{entry.pk}/",
     "person": lambda entry: "/people/newsmaker/",
     "updates": lambda entry: f"/stories/{entry.story.slug}/updates/0/",
     "embed": lambda entry: f"/stories/{entry.story.slug}/embed/",
+    "ask": lambda entry: f"/stories/{entry.story.slug}/ask/",
     "story_rss": lambda entry: f"/stories/{entry.story.slug}/feed/rss/",
     "story_atom": lambda entry: f"/stories/{entry.story.slug}/feed/atom/",
     "latest_rss": lambda entry: "/feed/rss/",
@@ -62,6 +66,8 @@ PUBLIC_SURFACES = {
     "search": lambda entry: "/search/?q=Embargoed+minister",
     "story_search": lambda entry: f"/stories/{entry.story.slug}/search/?q=Embargoed&order=best",
 }
+# Public, but never kept by a cache: the readers' question form carries a CSRF token.
+NEVER_CACHED = {"ask"}
 STAFF_ONLY = {
     "story_preview",
     "entry_preview",
@@ -69,12 +75,14 @@ STAFF_ONLY = {
     "desk_preview",
     "desk_pin",
     "desk_key_point",
+    "desk_questions",
+    "desk_question",
 }
 
 
 def test_every_public_view_is_in_the_table():
     names = {pattern.name for pattern in public_urls.urlpatterns}
-    assert names - STAFF_ONLY == set(PUBLIC_SURFACES)
+    assert names - STAFF_ONLY == {name.split()[0] for name in PUBLIC_SURFACES}
 
 
 @pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
@@ -83,6 +91,21 @@ def test_no_unpublished_entry_reaches_a_public_surface(client, surface):
         response = client.get(PUBLIC_SURFACES[surface](entry))
         assert response.status_code in (200, 404), (surface, state)
         assert SECRET not in response.content.decode(), (surface, state)
+
+
+@pytest.mark.parametrize("surface", sorted(PUBLIC_SURFACES))
+def test_no_readers_question_reaches_a_public_surface_before_it_is_answered(client, surface):
+    entries = hidden_entries()
+    live = Story.objects.get(slug="live")
+    published = EntryFactory(story=live)
+    KeyPointFactory(story=live, entry=published)
+    for status in (Submission.Status.NEW, Submission.Status.USED, Submission.Status.DISMISSED):
+        Submission.objects.create(story=live, text=SECRET, name=SECRET, email="s@example.com")
+        Submission.objects.filter(status=Submission.Status.NEW).update(status=status)
+    content = client.get(PUBLIC_SURFACES[surface](published)).content.decode()
+    assert SECRET not in content
+    assert "s@example.com" not in content
+    assert entries  # the hidden entries' own story is there too
 
 
 def test_updates_at_every_version_leave_hidden_entries_out(client):

@@ -10,6 +10,7 @@ from .entries import Entry, EntryQuerySet, Rendition
 from .people import Person, StaffLogin
 from .purges import Purge
 from .stories import KeyPoint, KeyPointQuerySet, Story, StoryChange, StoryQuerySet
+from .submissions import Submission, SubmissionQuerySet
 
 __all__ = [
     "AuditEvent",
@@ -26,6 +27,8 @@ __all__ = [
     "Story",
     "StoryChange",
     "StoryQuerySet",
+    "Submission",
+    "SubmissionQuerySet",
     "default_time_zone",
     "validate_image",
     "validate_time_zone",

@@ -9,8 +9,9 @@ from .stories import Story
 
 class AuditEvent(models.Model):
     """One line of the editors' log: who published, unpublished, scheduled or pinned what,
-    changed a story's status, or added, moved, pinned or unpinned a key point; and who
-    signed in, failed a second factor, enrolled one or had theirs reset (no story)."""
+    changed a story's status, added, moved, pinned or unpinned a key point, or answered,
+    used or dismissed a reader's question; and who signed in, failed a second factor,
+    enrolled one or had theirs reset (no story)."""
 
     class Action(models.TextChoices):
         PUBLISHED = "published", "published"
@@ -29,6 +30,9 @@ class AuditEvent(models.Model):
         SECOND_FACTOR_ADDED = "2fa_enrolled", "enrolled a second factor"
         SECOND_FACTOR_RESET = "2fa_reset", "reset second factors"
         SIGNED_OUT_OTHERS = "signed_out_others", "signed out other devices"
+        QUESTION_ANSWERED = "question_answered", "answered a reader's question"
+        QUESTION_USED = "question_used", "marked a reader's question used"
+        QUESTION_DISMISSED = "question_dismissed", "dismissed a reader's question"
 
     # Sign-in lines are about no story.
     story = models.ForeignKey(

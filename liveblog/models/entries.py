@@ -67,6 +67,22 @@ class EntryQuerySet(models.QuerySet):
         """
         return search.matching(self, query, story=story, highlight=highlight)
 
+    def oldest_first(self):
+        return self.order_by("published_at", "id")
+
+    def at_or_after(self, published_at, pk, *, inclusive=False):
+        """Keyset page: entries shown at or after (published_at, pk), oldest first.
+
+        The same index as at_or_before, scanned the other way; the redundant
+        ``published_at >= t`` starts the scan at the cursor.
+        """
+        later = self.filter(published_at__gte=published_at)
+        if inclusive:
+            later = later.exclude(published_at=published_at, id__lt=pk)
+        else:
+            later = later.exclude(published_at=published_at, id__lte=pk)
+        return later.oldest_first()
+
 
 class Entry(Revisioned):
     """A timestamped update in a story."""

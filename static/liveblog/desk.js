@@ -86,6 +86,8 @@
     form.reset();
     TEXT_FIELDS.forEach(function (name) { if (form.elements[name]) form.elements[name].value = ""; });
     if (fresh) form.elements.submission_id.value = fresh.value;
+    // An answer to a reader's question is posted once: the next entry answers nothing.
+    if (form.elements.answers) form.elements.answers.value = "";
     var answerMessages = page.getElementById("desk-messages");
     if (answerMessages) messages.innerHTML = answerMessages.innerHTML;
     try { window.localStorage.removeItem(draftKey); } catch (e) { /* private mode */ }
@@ -185,4 +187,48 @@
 
   restore();
   if (form.elements.headline.value || form.elements.body.value) schedulePreview();
+})();
+
+// Readers' questions: the queue asks the server again every few seconds, so new ones
+// arrive while the desk is open. Without JavaScript a reload shows them.
+(function () {
+  "use strict";
+  var section = document.getElementById("questions");
+  if (!section || !window.fetch) return;
+  var list = document.getElementById("questions-list");
+  var status = document.getElementById("questions-status");
+  var feed = document.querySelector("[data-poll-interval]");
+  var interval = (feed && parseInt(feed.dataset.pollInterval, 10)) || 10;
+
+  function waiting(root) {
+    var count = root.querySelector("[data-waiting]");
+    return count ? parseInt(count.dataset.waiting, 10) : 0;
+  }
+
+  function ids(root) {
+    return Array.prototype.map.call(root.querySelectorAll(".desk-question"), function (q) { return q.id; });
+  }
+
+  function refresh() {
+    fetch(section.dataset.questionsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var fresh = document.createElement("div");
+        fresh.innerHTML = html;
+        // Leave the list alone while someone is using one of its controls.
+        if (ids(fresh).join() === ids(list).join() || list.contains(document.activeElement)) return;
+        var before = ids(list);
+        var arrived = ids(fresh).filter(function (id) { return before.indexOf(id) < 0; }).length;
+        list.innerHTML = fresh.innerHTML;
+        if (arrived) {
+          status.textContent = arrived === 1 ? "1 new question from a reader" : arrived + " new questions from readers";
+        }
+        section.dataset.waiting = String(waiting(list));
+      })
+      .catch(function () { /* the next round tries again */ })
+      .then(function () { window.setTimeout(refresh, interval * 1000 * (document.hidden ? 4 : 1)); });
+  }
+
+  window.setTimeout(refresh, interval * 1000);
 })();

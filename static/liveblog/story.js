@@ -1,7 +1,8 @@
-// Story page: copy-link controls, live updates, and "Load older updates".
+// Story page: copy-link controls, the reader's choice of order and filter, live
+// updates, and "Load older updates".
 // Every part is an enhancement: without JavaScript each "link" is a link to the
-// entry's permalink, "Load older updates" is a link to the next page, and a reload
-// shows what changed.
+// entry's permalink, the order and filter are links (the URL says which view it is),
+// "Load older updates" is a link to the next page, and a reload shows what changed.
 (function () {
   "use strict";
 
@@ -27,11 +28,52 @@
   var stream = document.getElementById("entries");
   if (!root || !stream || !window.fetch) return;
 
+  // --- How the reader reads: remembered in this browser only -----------------
+  // The server never sees the choice: a link says it (?order=oldest, ?only=key), so
+  // caches keep each view apart, and this browser goes back to it on the bare URL.
+  var PREFERENCE = "liveblog:reading";
+
+  function remembered() {
+    try {
+      return JSON.parse(window.localStorage.getItem(PREFERENCE)) || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function remember(choice) {
+    try {
+      var preference = remembered();
+      Object.keys(choice).forEach(function (name) { preference[name] = choice[name]; });
+      window.localStorage.setItem(PREFERENCE, JSON.stringify(preference));
+    } catch (e) { /* storage refused (private mode): the links still work */ }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-reading-order], a[data-reading-only]");
+    if (!link) return;
+    if (link.dataset.readingOrder) remember({ order: link.dataset.readingOrder });
+    if (link.dataset.readingOnly) remember({ only: link.dataset.readingOnly });
+  });
+
+  var preference = remembered();
+  var wanted = [];
+  if (preference.order === "oldest") wanted.push("order=oldest");
+  if (preference.only === "key") wanted.push("only=key");
+  if (root.dataset.order && !window.location.search && wanted.length &&
+      window.location.pathname === root.dataset.storyUrl) {
+    window.location.replace(root.dataset.storyUrl + "?" + wanted.join("&") + window.location.hash);
+    return;
+  }
+
   var state = {
     version: root.dataset.version,
     interval: parseInt(root.dataset.pollInterval, 10) || 10,
     url: root.dataset.updatesUrl,
     firstPage: root.dataset.firstPage === "true",
+    oldestFirst: root.dataset.order === "oldest",
+    keyOnly: root.dataset.only === "key",
+    keyIds: keyIdsOf(root.dataset.keyEntries || ""),
     failures: 0,
     pending: [],
     timer: null,
@@ -39,6 +81,26 @@
   };
   var button = document.getElementById("new-updates");
   var announcer = document.getElementById("live-status");
+
+  // The entries a "Key updates only" reader sees: those the key points link to, and
+  // the pinned entry.
+  function keyIdsOf(text) {
+    var ids = {};
+    text.split(/\s+/).forEach(function (id) { if (id) ids["entry-" + id] = true; });
+    return ids;
+  }
+
+  function keyIdsFromBlock(html, pinned) {
+    var ids = {};
+    var block = document.createElement("template");
+    block.innerHTML = html;
+    block.content.querySelectorAll("a[href*='/entries/']").forEach(function (link) {
+      var match = link.getAttribute("href").match(/\/entries\/(\d+)\//);
+      if (match) ids["entry-" + match[1]] = true;
+    });
+    if (pinned) ids["entry-" + pinned] = true;
+    return ids;
+  }
 
   function articles() {
     return Array.prototype.slice.call(stream.querySelectorAll("article.entry"));
@@ -60,17 +122,45 @@
     return template.content.firstElementChild;
   }
 
-  // Put an entry where its time belongs. One older than every loaded entry stays out:
-  // "Load older updates" brings it in its turn.
+  // Put an entry where its time belongs. One beyond every loaded entry (older, or
+  // newer when reading oldest first) stays out while there is a page to load: that
+  // page brings it in its turn.
   function place(article) {
     var list = articles();
     for (var i = 0; i < list.length; i++) {
-      if (isNewer(article, list[i])) {
+      if (state.oldestFirst ? isNewer(list[i], article) : isNewer(article, list[i])) {
         stream.insertBefore(article, list[i]);
         return;
       }
     }
     if (!document.querySelector(".load-older")) stream.appendChild(article);
+  }
+
+  function shown(article) {
+    return !state.keyOnly || state.keyIds[article.id] === true;
+  }
+
+  // Key points changed under a "Key updates only" reader: drop what is no longer key,
+  // and fetch this view's first page for what became key.
+  function refreshKeyEntries(ids) {
+    var added = Object.keys(ids).filter(function (id) { return !state.keyIds[id]; });
+    state.keyIds = ids;
+    articles().forEach(function (article) {
+      if (!shown(article)) article.remove();
+    });
+    if (!added.length) return;
+    fetch(root.dataset.viewUrl, { headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        page.querySelectorAll("#entries article.entry").forEach(function (article) {
+          if (!document.getElementById(article.id) && added.indexOf(article.id) >= 0) {
+            place(document.importNode(article, true));
+          }
+        });
+        regroupDays();
+      })
+      .catch(function () { /* the next reload shows them */ });
   }
 
   // Date headings sit wherever the day changes; their text travels with each entry.
@@ -131,6 +221,9 @@
       window.location.reload();
       return;
     }
+    if (state.keyOnly && update.key_points_html !== null) {
+      refreshKeyEntries(keyIdsFromBlock(update.key_points_html, root.dataset.pinnedEntry));
+    }
     update.removed.forEach(function (id) {
       var gone = document.getElementById("entry-" + id);
       if (gone) gone.remove();
@@ -148,11 +241,17 @@
       } else if (existing) {
         existing.remove();  // re-timed: it moves to where its new time belongs
         place(fresh);
-      } else {
+      } else if (shown(fresh)) {
         arrivals.push(fresh);
       }
     });
-    if (arrivals.length && readerAtTop()) {
+    if (arrivals.length && state.oldestFirst) {
+      // Oldest first, news goes at the end: in place for a reader who has every page
+      // loaded, and the last page brings it for one who has not.
+      var atEnd = !document.querySelector(".load-older");
+      if (atEnd) arrivals.forEach(place);
+      announce(plural(arrivals.length) + (atEnd ? " at the end" : " after the updates still to load"));
+    } else if (arrivals.length && readerAtTop()) {
       arrivals.forEach(place);
       announce(plural(arrivals.length));
     } else if (arrivals.length) {
@@ -257,4 +356,89 @@
   });
 
   schedule();
+})();
+
+// Ask the newsroom: without JavaScript, "Ask a question or send a tip" is a link to the
+// form's page, which posts and says thanks. With it, the form comes in place (its page
+// carries the CSRF token, which the cached story page cannot) and posts in place.
+(function () {
+  "use strict";
+  var slot = document.getElementById("ask-slot");
+  if (!slot || !window.fetch || !window.DOMParser) return;
+
+  function formOf(html) {
+    return new DOMParser().parseFromString(html, "text/html").getElementById("ask-form");
+  }
+
+  function say(form, text) {
+    var status = form.querySelector(".ask-status");
+    if (status) status.textContent = text;
+  }
+
+  function send(form) {
+    var button = form.querySelector(".ask-send");
+    if (button.disabled) return;
+    button.disabled = true;
+    say(form, "Sending…");
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "text/html" }
+    })
+      .then(function (response) {
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var thanks = page.querySelector(".ask-thanks");
+          var answer = page.getElementById("ask-form");
+          var closed = page.querySelector(".ask-closed");
+          if (response.ok && thanks) {
+            var done = document.createElement("p");
+            done.className = "ask-thanks";
+            done.setAttribute("tabindex", "-1");
+            done.textContent = thanks.textContent;
+            slot.replaceChildren(done);
+            done.focus();
+          } else if (closed) {
+            slot.replaceChildren(closed);
+          } else if (answer) {
+            // Refused: the server's form keeps what was typed and says what to fix.
+            slot.replaceChildren(answer);
+            wire(answer);
+            var problem = answer.querySelector(".ask-refusal, .is-invalid");
+            if (problem) problem.focus();
+          } else {
+            button.disabled = false;
+            say(form, "Not sent: the server answered " + response.status + ". What you typed is still here; try again.");
+          }
+        });
+      })
+      .catch(function () {
+        button.disabled = false;
+        say(form, "Not sent: the connection failed. What you typed is still here; try again.");
+      });
+  }
+
+  function wire(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(form);
+    });
+  }
+
+  slot.addEventListener("click", function (event) {
+    var link = event.target.closest("a.ask-open");
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+      .then(function (html) {
+        var form = formOf(html);
+        if (!form) throw new Error("no form");
+        slot.replaceChildren(form);
+        wire(form);
+        form.querySelector("textarea").focus();
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
 })();

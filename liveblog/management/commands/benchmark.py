@@ -181,6 +181,10 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         deep = Entry.objects.filter(story=big).order_by("published_at", "id")[entries // 100]
+        # Oldest first, the deep end is the newest: a page just before the last one.
+        deep_later = Entry.objects.filter(story=big).order_by("-published_at", "-id")[
+            entries // 100
+        ]
         client = Client()
 
         measured = {
@@ -189,6 +193,12 @@ class Command(BaseCommand):
             "big_render": (big.get_absolute_url(), 200, True),
             "big_page": (big.get_absolute_url(), 200, False),
             "deep_page": (f"{big.get_absolute_url()}?before={deep.cursor}", 200, False),
+            "oldest_render": (f"{big.get_absolute_url()}?order=oldest", 200, True),
+            "oldest_deep_page": (
+                f"{big.get_absolute_url()}?order=oldest&after={deep_later.cursor}",
+                200,
+                False,
+            ),
             "poll_304": (f"/stories/{big.slug}/updates/{big.version}/", 304, False),
             "poll_no_change": (f"/stories/{big.slug}/updates/{big.version}/", 200, False),
         }
@@ -231,6 +241,16 @@ class Command(BaseCommand):
                 "≤ 1.5",
             ),
             (
+                "oldest-first page deep in the story / first page rendering (time)",
+                median["oldest_deep_page"] / big_render,
+                "≤ 1.5",
+            ),
+            (
+                "oldest-first first page / newest-first first page, rendering (time)",
+                median["oldest_render"] / big_render,
+                "≤ 1.5",
+            ),
+            (
                 "304 poll, shared cache / process-private cache (time)",
                 poll_304 / private["poll_304"],
                 "",
@@ -252,6 +272,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  bare view {bare * 1e6:.0f} µs, first page {big_page * 1e6:.0f} µs "
             f"({big_render * 1e6:.0f} µs rendering), deep page {deep_page * 1e6:.0f} µs, "
+            f"oldest-first deep page {median['oldest_deep_page'] * 1e6:.0f} µs, "
             f"304 poll {poll_304 * 1e6:.0f} µs"
         )
         self.stdout.write(
