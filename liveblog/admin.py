@@ -13,6 +13,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Max, Min
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -22,7 +23,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import changes, services
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
-from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
+from .forms import (
+    EntryAdminForm,
+    PersonAdminForm,
+    StoryAdminForm,
+    WallClockSplitDateTimeField,
+    is_id,
+)
 from .models import AuditEvent, EditConflict, Entry, KeyPoint, Person, Story
 from .permissions import can_edit_entry, is_editor
 
@@ -290,6 +297,8 @@ class EntryAdmin(NoLostUpdatesAdmin):
     ]
     readonly_fields = ["preview_link"]
     date_hierarchy = "published_at"
+    # The admin's split date and time, read on the story's clock (forms.WallClockField).
+    formfield_overrides = {models.DateTimeField: {"form_class": WallClockSplitDateTimeField}}
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]
 
     def get_queryset(self, request):
