@@ -31,7 +31,13 @@ from two_factor.plugins.webauthn.models import WebauthnDevice
 from . import changes, services
 from .admin_lists import ArchiveListAdmin, StoryFilter, staff_search
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
-from .forms import EntryAdminForm, PersonAdminForm, StoryAdminForm, is_id
+from .forms import (
+    EntryAdminForm,
+    PersonAdminForm,
+    StoryAdminForm,
+    WallClockSplitDateTimeField,
+    is_id,
+)
 from .models import (
     AuditEvent,
     EditConflict,
@@ -346,6 +352,8 @@ class EntryAdmin(ArchiveListAdmin, NoLostUpdatesAdmin):
         "revision",
     ]
     readonly_fields = ["preview_link"]
+    # The admin's split date and time, read on the story's clock (forms.WallClockField).
+    formfield_overrides = {models.DateTimeField: {"form_class": WallClockSplitDateTimeField}}
     actions = ["publish_selected", "unpublish_selected", "pin_to_story"]
 
     def get_queryset(self, request):

@@ -148,7 +148,7 @@ class WallClockTimesMixin:
         cleaned = super().clean()
         for name in self.wall_clock_fields:
             field = self.fields.get(name)
-            if field is not None and field.ambiguous:
+            if getattr(field, "ambiguous", None):
                 naive, zone = field.ambiguous
                 choice = self.fields[f"{name}_fold"]
                 choice.choices = [(str(fold), words) for fold, words in fold_choices(naive, zone)]
@@ -302,7 +302,7 @@ class EntryAdminForm(
             "authors",
             "people",
         ]
-        field_classes = {"photo": PhotoField, "published_at": WallClockSplitDateTimeField}
+        field_classes = {"photo": PhotoField}
 
     def clean(self):
         cleaned = super().clean()
