@@ -97,6 +97,13 @@ class ArchiveListAdmin(admin.ModelAdmin):
         return media
 
 
+class StoryChooser(AutocompleteSelect):
+    """Django's autocomplete box, its empty choice named: HTML asks an option for text."""
+
+    def create_option(self, name, value, label, *args, **kwargs):
+        return super().create_option(name, value, label or "Any story", *args, **kwargs)
+
+
 class StoryFilter(admin.ListFilter):
     """Filter by story without listing thousands of them: the story chosen, the live
     ones, and an autocomplete box (Django's own, the entry form's) for any other.
@@ -152,7 +159,7 @@ class StoryFilter(admin.ListFilter):
         self.chooser = self._chooser(chosen)
 
     def _chooser(self, chosen):
-        widget = AutocompleteSelect(self.field, self.model_admin.admin_site)
+        widget = StoryChooser(self.field, self.model_admin.admin_site)
         # The select holds the chosen story only; the box asks the server for others.
         options = Story.objects.filter(pk=chosen.pk) if chosen else Story.objects.none()
         field = forms.ModelChoiceField(options, required=False, widget=widget)

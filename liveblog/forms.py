@@ -162,7 +162,7 @@ def fold_field():
         choices=[("0", "first"), ("1", "second")],
         coerce=int,
         required=False,
-        widget=forms.HiddenInput,
+        widget=UnlabelledHiddenInput,
     )
 
 

@@ -36,6 +36,8 @@ MAX_QUERY_CHARS = 200
 MAX_FALLBACK_WORDS = 8
 
 NEWEST, BEST = "newest", "best"
+# Best first ranks the latest this many matches (see page).
+BEST_WINDOW = 2000
 ORDERS = (NEWEST, BEST)
 ORDER_LABELS = {NEWEST: "Newest first", BEST: "Best match first"}
 
@@ -288,6 +290,9 @@ def page(results, *, order=NEWEST, after=None, size=20):
     position ``after`` (from ``decode``), and the next page's cursor. Fetches one more
     result than it shows to know whether there is a next page."""
     if order == BEST:
+        # Ranked among the latest BEST_WINDOW matches only: ranking reads each match's
+        # vector, and a word in every other entry of a million would take seconds.
+        results = results.filter(pk__in=results.newest_first().values("pk")[:BEST_WINDOW])
         if after is not None:
             rank, published_at, pk = after
             results = results.filter(

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.test import Client
 
-from liveblog import services
+from liveblog import renditions, services
 from liveblog.backups import MANIFEST, model_counts, sha256
 from liveblog.images import clean_image
 from liveblog.models import AuditEvent, Entry, Rendition
@@ -45,6 +45,7 @@ def build_newsroom(editor, reporter):
     photo.photo = clean_image(upload("base.jpg", image_bytes(size=(1600, 900))))
     photo.save()
     photo.authors.set([author])
+    renditions.make_due(recent_only=False)  # as the app's worker does after the answer
     entries.append(photo)
     newsmaker = PersonFactory(slug="newsmaker")
     entries[0].people.add(newsmaker)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from liveblog import search, views
 from liveblog.models import Entry, Story
 
-from .factories import EntryFactory, StoryFactory
+from .factories import BASE_TIME, EntryFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,17 @@ def test_best_first_puts_a_headline_match_above_a_body_match(client, story):
     best = client.get("/search/", {"q": "ceasefire", "order": "best"})
     assert result_ids(newest) == [body.pk, headline.pk]
     assert result_ids(best) == [headline.pk, body.pk]
+
+
+def test_best_first_ranks_only_the_latest_matches(client, story, monkeypatch):
+    monkeypatch.setattr(search, "BEST_WINDOW", 2)
+    old_headline = EntryFactory(
+        story=story, headline="Ceasefire agreed", published_at=BASE_TIME - timedelta(days=2)
+    )
+    recent = [EntryFactory(story=story, body=f"The ceasefire holds, day {n}.") for n in (1, 2)]
+    best = client.get("/search/", {"q": "ceasefire", "order": "best"})
+    assert sorted(result_ids(best)) == sorted(e.pk for e in recent)
+    assert old_headline.pk in result_ids(client.get("/search/", {"q": "ceasefire"}))
 
 
 @pytest.mark.parametrize("size", [1, 30])
