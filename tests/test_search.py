@@ -200,7 +200,10 @@ def test_search_query_count_is_constant(client, story, django_assert_num_queries
 def test_the_story_page_has_a_search_box_that_needs_no_script(client, story):
     content = client.get(story.get_absolute_url()).content.decode()
     action = f"/stories/{story.slug}/search/"
-    assert f'<form class="story-search" role="search" method="get" action="{action}">' in content
+    assert (
+        '<form class="story-search" role="search" aria-labelledby="story-search-label" '
+        f'method="get" action="{action}">'
+    ) in content
     assert 'name="q"' in content
 
 
