@@ -109,6 +109,9 @@ async def report(client, args, run, number, stop):
             try:
                 desk = await client.get(f"{args.origin}/desk/{args.story}/")
                 token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', desk.text).group(1)
+                # The desk opens with the reporter's own byline chosen, which their
+                # entries must carry.
+                authors = re.findall(r'name="authors" value="(\d+)"[^>]*checked', desk.text)
                 sent = time.monotonic()
                 response = await client.post(
                     f"{args.origin}/desk/{args.story}/",
@@ -118,6 +121,7 @@ async def report(client, args, run, number, stop):
                         "headline": headline,
                         "body": f"Posted under load at {run.now()} s.",
                         "action": "publish",
+                        "authors": authors,
                     },
                     headers={"Referer": f"{args.origin}/desk/{args.story}/"},
                 )
