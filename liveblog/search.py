@@ -15,6 +15,7 @@ the desk a story's entries, drafts included.
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -37,7 +38,10 @@ MAX_FALLBACK_WORDS = 8
 
 NEWEST, BEST = "newest", "best"
 # Best first ranks the latest this many matches (see page).
-BEST_WINDOW = 2000
+BEST_WINDOW = 1000
+# Newest first reads this many of the newest entries in order before it asks the search
+# index for older matches (see newest_matches).
+RECENT_ENTRIES = 20_000
 ORDERS = (NEWEST, BEST)
 ORDER_LABELS = {NEWEST: "Newest first", BEST: "Best match first"}
 
@@ -285,6 +289,38 @@ def decode(order, value):
     return decode_rank_cursor(value) if order == BEST else decode_cursor(value)
 
 
+def newest_matches(results, count, *, after=None):
+    """The first ``count`` of ``results`` (from ``matching``) newest first, after the
+    position ``after`` (published_at, pk) if given.
+
+    In order, the database reads the newest entries and stops at ``count`` matches:
+    quick for a word in many entries, but for a word in none it reads the whole archive
+    (a million entries: half a second), and its planner cannot tell which it has. From
+    the search index it gets every match at once, then sorts them: quick for a rare
+    word, slow for a common one. So the newest RECENT_ENTRIES entries are read in order,
+    and only when they hold too few matches are the older ones asked of the index.
+    """
+    if after is not None:
+        results = results.at_or_before(*after)
+    newest = results.newest_first()
+    if not uses_postgres():
+        return list(newest[:count])
+    # Where the newest RECENT_ENTRIES end: an index-only read, visibility aside (the
+    # line only splits the work; both sides apply ``results``' own filters).
+    every_entry = results.model._base_manager.order_by("-published_at")
+    horizon = every_entry.values_list("published_at", flat=True)[RECENT_ENTRIES:][:1]
+    horizon = next(iter(horizon), None)
+    if horizon is None:
+        return list(newest[:count])
+    rows = list(newest.filter(published_at__gt=horizon)[:count])
+    if len(rows) < count:
+        # Ordered by an expression no index holds, so the plan takes the search index.
+        unindexed = (F("published_at") + Value(timedelta(0))).desc()
+        older = results.filter(published_at__lte=horizon).order_by(unindexed, "-id")
+        rows += older[: count - len(rows)]
+    return rows
+
+
 def page(results, *, order=NEWEST, after=None, size=20):
     """One page of ``results`` (from ``matching``), newest or best first, after the
     position ``after`` (from ``decode``), and the next page's cursor. Fetches one more
@@ -292,7 +328,8 @@ def page(results, *, order=NEWEST, after=None, size=20):
     if order == BEST:
         # Ranked among the latest BEST_WINDOW matches only: ranking reads each match's
         # vector, and a word in every other entry of a million would take seconds.
-        results = results.filter(pk__in=results.newest_first().values("pk")[:BEST_WINDOW])
+        window = newest_matches(results.values_list("pk", flat=True), BEST_WINDOW)
+        results = results.filter(pk__in=window)
         if after is not None:
             rank, published_at, pk = after
             results = results.filter(
@@ -301,12 +338,10 @@ def page(results, *, order=NEWEST, after=None, size=20):
                 | Q(rank=rank, published_at=published_at, id__lt=pk)
             )
         results = results.order_by("-rank", "-published_at", "-id")
+        rows = list(results[: size + 1])
         encode = encode_rank_cursor
     else:
-        if after is not None:
-            results = results.at_or_before(*after)
-        results = results.newest_first()
+        rows = newest_matches(results, size + 1, after=after)
         encode = encode_cursor
-    rows = list(results[: size + 1])
     next_cursor = encode(rows[size - 1]) if len(rows) > size else None
     return Page(rows[:size], next_cursor)

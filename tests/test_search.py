@@ -138,7 +138,11 @@ def test_a_malformed_cursor_or_order_is_a_400_with_a_reason(client, entry, param
 
 
 @pytest.mark.parametrize("order", search.ORDERS)
-def test_search_pages_through_every_result_once(client, story, monkeypatch, order):
+@pytest.mark.parametrize("recent", [search.RECENT_ENTRIES, 2], ids=["one-read", "split"])
+def test_search_pages_through_every_result_once(client, story, monkeypatch, order, recent):
+    # "split": on PostgreSQL the newest two entries are read in order, the older
+    # matches asked of the search index (search.newest_matches); the pages are the same.
+    monkeypatch.setattr(search, "RECENT_ENTRIES", recent)
     monkeypatch.setattr(views, "SEARCH_PAGE_SIZE", 2)
     moment = timezone.now() - timedelta(days=1)
     made = [
@@ -189,10 +193,13 @@ def test_search_query_count_is_constant(client, story, django_assert_num_queries
     for n in range(size):
         EntryFactory(story=story, headline=f"Convoy {n}")
     # On PostgreSQL, the languages of the stories first (which configurations to parse
-    # the query in); then the page of results, with their stories.
-    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+    # the query in) and where the newest entries end (search.newest_matches); then the
+    # page of results, with their stories.
+    postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(3 if postgres else 1):
         assert client.get("/search/", {"q": "convoy"}).status_code == 200
-    with django_assert_num_queries(2):  # the story, the page of results
+    # The story, the latest matches best first ranks, the page of results.
+    with django_assert_num_queries(4 if postgres else 3):
         url = f"/stories/{story.slug}/search/"
         assert client.get(url, {"q": "convoy", "order": "best"}).status_code == 200
 
