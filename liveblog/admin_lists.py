@@ -29,12 +29,16 @@ class ArchivePaginator(Paginator):
     says the planner's estimate of the table's size instead ("about 1,000,000").
     """
 
-    limit = 10_000
+    # 40 pages of 50: past that, a filter or a search finds a row sooner. Each row a
+    # common search's count reads costs about 3 µs on PostgreSQL, so 10,000 cost 30 ms.
+    limit = 2_000
 
     @cached_property
     def found(self):
-        """Rows counted, at most ``limit`` + 1: more than ``limit`` means "more"."""
-        return self.object_list[: self.limit + 1].count()
+        """Rows counted, at most ``limit`` + 1: more than ``limit`` means "more".
+        Unordered: in the list's order, the database would walk its index until it has
+        found ``limit`` rows, reading every row a search skips."""
+        return self.object_list.order_by()[: self.limit + 1].count()
 
     @cached_property
     def count(self):
