@@ -29,7 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from two_factor.plugins.webauthn.models import WebauthnDevice
 
 from . import changes, services
-from .admin_lists import ArchiveListAdmin, StoryFilter, staff_search
+from .admin_lists import ArchiveListAdmin, CoverageDayFilter, StoryFilter, staff_search
 from .dates import EARLIEST, LATEST, OUT_OF_RANGE, ap_datetime, in_range
 from .forms import (
     EntryAdminForm,
@@ -338,7 +338,7 @@ class EntryAdmin(ArchiveListAdmin, NoLostUpdatesAdmin):
     form = EntryAdminForm
     list_display = ["headline", "state", "shown_at", "story", "bylines"]
     # No date drill-down: it reads every entry's date to list the years and months.
-    list_filter = ["status", "story__status", StoryFilter]
+    list_filter = ["status", "story__status", StoryFilter, ("published_at", CoverageDayFilter)]
     list_select_related = ["story"]
     # What staff search matches: see get_search_results.
     search_fields = ["headline", "dateline"]

@@ -1,6 +1,8 @@
 """The admin's lists at archive size: queries that do not grow with the data, no full
 count, a story filter that lists no thousands of stories, staff search on small fields."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,6 +189,67 @@ def test_the_entry_and_audit_lists_have_no_date_drill_down(client, editor, story
     EntryFactory(story=story)
     client.force_login(editor)
     assert client.get(url).context["cl"].date_hierarchy is None
+
+
+def test_a_chosen_story_offers_the_days_of_its_coverage_in_its_own_zone(client, editor):
+    # New York: 11:30 p.m. on Jan. 7 is 04:30 UTC on Jan. 8; the clocks went forward
+    # on March 8, a 23-hour day.
+    story = StoryFactory(
+        status=Story.Status.ENDED,
+        time_zone="America/New_York",
+        coverage_start=datetime(2020, 1, 6, 14, tzinfo=UTC),
+        coverage_end=datetime(2020, 1, 8, 20, tzinfo=UTC),
+    )
+    late = EntryFactory(story=story, published_at=datetime(2020, 1, 8, 4, 30, tzinfo=UTC))
+    EntryFactory(story=story, published_at=datetime(2020, 1, 8, 15, tzinfo=UTC))
+    client.force_login(editor)
+    response = client.get(ENTRIES, {"story__id__exact": story.pk})
+    day_filter = next(f for f in response.context["cl"].filter_specs if f.title == "day")
+    labels = [title for title, _range in day_filter.links]
+    assert labels[:4] == [
+        "Any date",
+        "Wednesday, Jan. 8, 2020",
+        "Tuesday, Jan. 7, 2020",
+        "Monday, Jan. 6, 2020",
+    ]
+    (since, until) = day_filter.links[2][1].values()
+    assert (since, until) == (
+        datetime(2020, 1, 7, 5, tzinfo=UTC),
+        datetime(2020, 1, 8, 5, tzinfo=UTC),
+    )
+    chosen = client.get(
+        ENTRIES,
+        {"story__id__exact": story.pk, "published_at__gte": since, "published_at__lt": until},
+    )
+    assert list(chosen.context["cl"].result_list) == [late]
+    assert "Tuesday, Jan. 7, 2020" in chosen.content.decode()
+
+    spring = StoryFactory(
+        status=Story.Status.ENDED,
+        time_zone="America/New_York",
+        coverage_start=datetime(2020, 3, 8, 12, tzinfo=UTC),
+        coverage_end=datetime(2020, 3, 8, 20, tzinfo=UTC),
+    )
+    response = client.get(ENTRIES, {"story__id__exact": spring.pk})
+    day_filter = next(f for f in response.context["cl"].filter_specs if f.title == "day")
+    since, until = day_filter.links[1][1].values()
+    assert until - since == timedelta(hours=23)
+
+
+def test_without_a_story_the_date_filter_offers_periods_and_reads_no_dates(client, editor):
+    EntryFactory()
+    client.force_login(editor)
+    queries_of(client, ENTRIES)  # the session's first request
+    queries = queries_of(client, ENTRIES)
+    assert not any("MIN(" in sql.upper() or "MAX(" in sql.upper() for sql in queries)
+    text = client.get(ENTRIES).content.decode()
+    assert "Past 7 days" in text and "This month" in text
+
+
+def test_a_bad_date_in_the_filter_shows_the_list_unfiltered(client, editor):
+    client.force_login(editor)
+    response = client.get(ENTRIES, {"published_at__gte": "yesterday"})
+    assert (response.status_code, response["Location"]) == (302, f"{ENTRIES}?e=1")
 
 
 def test_the_story_autocomplete_finds_a_story_among_many(client, editor):
