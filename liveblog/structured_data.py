@@ -41,11 +41,14 @@ def entry_posting(entry):
 
 def story_image(story, absolute):
     """The story's picture, as an absolute URL and its alt text: the newest entry photo
-    readers may see (the stored original: upright, re-encoded, without metadata), else
-    the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a static file)."""
-    entry = story.newest_photo()
-    if entry is not None:
-        return absolute(entry.photo.url), entry.photo_alt
+    readers may see (``Story.picture``, the stored original: upright, re-encoded, without
+    metadata), else the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a
+    static file)."""
+    if story.picture:
+        from .models import Entry  # models import this module
+
+        storage = Entry._meta.get_field("photo").storage
+        return absolute(storage.url(story.picture)), story.picture_alt
     default = settings.LIVEBLOG_DEFAULT_IMAGE
     url = default if "://" in default else absolute(static(default))
     return url, settings.LIVEBLOG_PUBLISHER
