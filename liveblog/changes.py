@@ -8,8 +8,8 @@ through a method of ours (deletes, bylines). Announcements are collected in a
 touched gets:
 
 1. the stored HTML and structured data of its changed entries rendered again, once per
-   entry however often it was announced, and the story's picture noted again (the
-   newest photo readers may see, ``Story.refresh_picture``);
+   entry however often it was announced, and what its pages show besides entries noted
+   again (its picture and key points, ``Story.refresh_page_summary``);
 2. one version bump and one ``StoryChange`` row naming every kind of change and every
    entry touched (``Story.bump_version``); many entries at once become one "reload";
 
@@ -130,7 +130,7 @@ def _make_changes(pending):
         if story is None:
             continue  # deleted in this batch: its readers' pages are gone with it
         story.refresh_next_due()
-        story.refresh_picture()
+        story.refresh_page_summary()
         # Rendered from what the database holds now, not from the instances announced:
         # a savepoint rolled back inside the batch, or the story changed after the
         # entry, must not reach the stored HTML.

@@ -10,7 +10,6 @@ from django.shortcuts import render
 
 from .dates import ap_date, local_day
 from .http import canonical_origin
-from .models import KeyPoint
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .structured_data import live_blog_posting, story_image, summary
 
@@ -87,11 +86,7 @@ class Reading:
         """``entries`` narrowed to what this reading shows."""
         if not self.key_only:
             return entries
-        key = Q(
-            pk__in=KeyPoint.objects.public()
-            .filter(story=story, entry__isnull=False)
-            .values("entry_id")
-        )
+        key = Q(pk__in=story.key_entry_ids)
         if story.pinned_entry_id:
             key |= Q(pk=story.pinned_entry_id)
         return entries.filter(key)
@@ -115,7 +110,7 @@ def stream_context(story, entries, older):
     is its cursor) and how often to ask for updates."""
     return {
         "story": story,
-        "key_points": KeyPoint.objects.public().filter(story=story),
+        "key_points": story.key_points_shown,
         "entries": with_day_headings(entries, story.tzinfo),
         "older_url": f"{story.get_absolute_url()}?before={older}" if older else None,
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,

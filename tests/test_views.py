@@ -209,9 +209,9 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
 @pytest.mark.parametrize("size", [1, 40])
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
-    # story (its picture kept with it), key points, one page of entries (their
+    # story (its picture and key points kept with it), one page of entries (their
     # structured data stored with them), the version check (remember_version)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
@@ -229,8 +229,8 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
-    # the entry with its story (the story's picture kept with it), key points, the page
-    with django_assert_num_queries(3):
+    # the entry with its story (the story's picture and key points kept with it), the page
+    with django_assert_num_queries(2):
         assert client.get(entry.get_absolute_url()).status_code == 200
 
 

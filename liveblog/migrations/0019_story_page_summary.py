@@ -4,11 +4,12 @@ from django.db import migrations, models
 from django.utils import timezone
 
 
-def note_pictures(apps, schema_editor):
-    """What Story.refresh_picture() notes, for the stories changed before it did:
+def note_page_summaries(apps, schema_editor):
+    """What Story.refresh_page_summary() notes, for the stories changed before it did:
     written out here, as a migration must not follow later code."""
     Story = apps.get_model("liveblog", "Story")
     Entry = apps.get_model("liveblog", "Entry")
+    KeyPoint = apps.get_model("liveblog", "KeyPoint")
     now = timezone.now()
     for story in Story.objects.filter(status__in=("live", "ended")).iterator():
         newest = (
@@ -17,9 +18,15 @@ def note_pictures(apps, schema_editor):
             .order_by("-published_at", "-id")
             .values_list("photo", "photo_alt")
             .first()
+        ) or ("", "")
+        points = (
+            KeyPoint.objects.filter(story=story, pinned=True)
+            .order_by("position", "id")
+            .values("text", "entry_id")
         )
-        if newest:
-            Story.objects.filter(pk=story.pk).update(picture=newest[0], picture_alt=newest[1])
+        Story.objects.filter(pk=story.pk).update(
+            picture=newest[0], picture_alt=newest[1], key_points_shown=list(points)
+        )
 
 
 class Migration(migrations.Migration):
@@ -39,5 +46,10 @@ class Migration(migrations.Migration):
             name='picture_alt',
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
-        migrations.RunPython(note_pictures, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name='story',
+            name='key_points_shown',
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
+        migrations.RunPython(note_page_summaries, migrations.RunPython.noop),
     ]
