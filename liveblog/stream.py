@@ -67,9 +67,9 @@ class Reading:
     def cache_key(self):
         return f"{'oldest' if self.oldest_first else 'newest'}:{'key' if self.key_only else 'all'}"
 
-    def url(self, story, *, oldest_first=None, key_only=None, cursor=None):
-        """The URL of this reading of ``story`` (its first page, or from ``cursor``), with
-        the order or the filter changed when given."""
+    def url(self, story_url, *, oldest_first=None, key_only=None, cursor=None):
+        """The URL of this reading of the story at ``story_url`` (its first page, or
+        from ``cursor``), with the order or the filter changed when given."""
         oldest_first = self.oldest_first if oldest_first is None else oldest_first
         key_only = self.key_only if key_only is None else key_only
         query = {}
@@ -79,8 +79,7 @@ class Reading:
             query["only"] = "key"
         if cursor:
             query["after" if oldest_first else "before"] = cursor
-        base = story.get_absolute_url()
-        return f"{base}?{urlencode(query)}" if query else base
+        return f"{story_url}?{urlencode(query)}" if query else story_url
 
     def filter(self, entries, story):
         """``entries`` narrowed to what this reading shows."""
@@ -117,19 +116,20 @@ def stream_context(story, entries, older):
     }
 
 
-def reading_context(story, reading, more):
-    """The story page's reading controls and the links to go on or back to the top."""
+def reading_context(story_url, reading, more):
+    """The story page's reading controls and the links to go on or back to the top,
+    for the story at ``story_url``."""
     return {
         "reading": reading,
         "reading_urls": {
-            "newest": reading.url(story, oldest_first=False),
-            "oldest": reading.url(story, oldest_first=True),
-            "all": reading.url(story, key_only=False),
-            "key": reading.url(story, key_only=True),
+            "newest": reading.url(story_url, oldest_first=False),
+            "oldest": reading.url(story_url, oldest_first=True),
+            "all": reading.url(story_url, key_only=False),
+            "key": reading.url(story_url, key_only=True),
         },
-        "older_url": reading.url(story, cursor=more) if more else None,
+        "older_url": reading.url(story_url, cursor=more) if more else None,
         "more_label": "Load later updates" if reading.oldest_first else "Load older updates",
-        "top_url": reading.url(story),
+        "top_url": reading.url(story_url),
         "top_label": "Back to the first updates"
         if reading.oldest_first
         else "Show the latest updates",
@@ -162,7 +162,9 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
     def absolute(path):
         return origin + path
 
-    canonical_url = absolute(story.get_absolute_url())
+    # Reversed once: the page links to its own URL a dozen times.
+    story_url = story.get_absolute_url()
+    canonical_url = absolute(story_url)
     page_entries = [pinned, *entries] if pinned else entries
     image, image_alt = story_image(story, absolute)
     share = share or {
@@ -174,7 +176,8 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
         share = {**share, "image": image, "image_alt": image_alt}
     context = {
         **stream_context(story, entries, None),
-        **reading_context(story, reading, more),
+        **reading_context(story_url, reading, more),
+        "story_url": story_url,
         "pinned": pinned,
         "is_first_page": before is None,
         # An older page is read by someone who has read the top: skip the lede and key points.
