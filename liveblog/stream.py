@@ -5,18 +5,43 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.shortcuts import render
 
 from .dates import ap_date, local_day
 from .http import canonical_origin
+from .models import Entry
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
-# ... and what its structured data says of each entry, stored with it.
-STRUCTURED_DATA_FIELDS = ("structured_data",)
+
+
+class StreamEntry:
+    """An entry as a story page shows it: its stored HTML, and the text of its stored
+    structured data, which the page's structured data splices in (live_blog_posting).
+
+    Read with ``values_list`` (``StreamEntry.rows``): a model instance per entry, and
+    decoding each entry's JSON to encode it again, were most of what a first page cost
+    besides its queries."""
+
+    __slots__ = ("day_heading", "html", "pk", "posting", "published_at")
+    anchor = Entry.anchor
+    cursor = Entry.cursor
+
+    def __init__(self, pk, published_at, html, posting):
+        self.pk, self.published_at, self.html, self.posting = pk, published_at, html, posting
+        self.day_heading = None
+
+    @staticmethod
+    def rows(entries):
+        """``entries`` (a QuerySet of entries) as the rows ``StreamEntry(*row)`` reads."""
+        posting = Cast("structured_data", TextField())
+        return entries.annotate(posting=posting).values_list(
+            "pk", "published_at", "html", "posting"
+        )
 
 
 class BadReading(ValueError):
@@ -143,10 +168,11 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
     reading = reading or Reading(cursor=before)
     before = reading.cursor
     # A pinned entry stands above the stream instead of in it.
-    stream = story.entries.only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
+    stream = StreamEntry.rows(story.entries.all())
     pinned = None
     if story.pinned_entry_id and before is None:
-        pinned = stream.public().filter(pk=story.pinned_entry_id).first()
+        row = stream.public().filter(pk=story.pinned_entry_id).first()
+        pinned = StreamEntry(*row) if row else None
     if pinned is not None:
         stream = stream.exclude(pk=pinned.pk)
     entries, more = page_of_public_entries(
@@ -156,6 +182,7 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
         after=before if reading.oldest_first else None,
         oldest_first=reading.oldest_first,
         inclusive=inclusive,
+        row=lambda values: StreamEntry(*values),
     )
     origin = canonical_origin(request)
 
@@ -188,7 +215,7 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
             story,
             page_entries,
             page_url=canonical_url,
-            absolute=absolute,
+            origin=origin,
             image=image,
         ),
         "publisher": settings.LIVEBLOG_PUBLISHER,

@@ -159,6 +159,21 @@ def test_structured_data_is_assembled_from_what_each_entry_keeps(client, seeded)
     assert data["liveBlogUpdate"][1]["headline"] == "As kept with the entry"
 
 
+def test_each_update_says_what_its_entry_keeps_with_absolute_author_urls(client, story):
+    dana = PersonFactory(name="Dana Reyes — “DR”", slug="dana-reyes")
+    tricky = 'Says "url": "/people/x/" and {"author": []} </script> in Zürich'
+    entry = EntryFactory(story=story, headline=tricky, body=tricky, authors=[dana])
+    (update,) = live_blog_posting(client, story)["liveBlogUpdate"]
+    kept = Entry.objects.get(pk=entry.pk).structured_data
+    page = f"http://testserver{story.get_absolute_url()}"
+    assert update == {
+        **kept,
+        "author": [{**kept["author"][0], "url": "http://testserver/people/dana-reyes/"}],
+        "url": f"{page}#{entry.anchor}",
+    }
+    assert update["headline"] == tricky
+
+
 def live_blog_posting(client, story):
     (data,) = [
         json.loads(text) for text in parse_head(client.get(story.get_absolute_url())).json_ld
