@@ -253,11 +253,14 @@ def remember_version(story):
     ``add``, not ``set``: a commit may have just published a newer version. And a
     change may have committed since the story was read, its after-commit step clearing
     the key before this adds it back: checking after adding means that whichever comes
-    last, the stale version does not stay.
+    last, the stale version does not stay. When the key was there already (a page
+    rendered after a change that published its version), nothing was added and there
+    is nothing to check.
     """
     key = version_key(story.slug)
     _recent_versions.pop(story.slug, None)
-    cache.add(key, story.version, version_lifetime(story.next_due_at))
+    if not cache.add(key, story.version, version_lifetime(story.next_due_at)):
+        return
     if not type(story).objects.public().filter(pk=story.pk, version=story.version).exists():
         cache.delete(key)
 

@@ -489,3 +489,14 @@ def test_a_key_point_stops_linking_to_an_entry_that_is_deleted(client, story):
     ]
     entry.delete()
     assert Story.objects.get(pk=story.pk).key_points_shown == [{"text": "Linked", "entry_id": None}]
+
+
+def test_remembering_a_version_already_cached_needs_no_check(story, django_assert_num_queries):
+    from liveblog.changes import remember_version
+
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk)
+    cache.set(version_key(story.slug), current.version)
+    with django_assert_num_queries(0):
+        remember_version(current)
+    assert cache.get(version_key(story.slug)) == current.version
