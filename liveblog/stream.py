@@ -29,7 +29,6 @@ class StreamEntry:
 
     __slots__ = ("day_heading", "html", "pk", "posting", "published_at")
     anchor = Entry.anchor
-    cursor = Entry.cursor
 
     def __init__(self, pk, published_at, html, posting):
         self.pk, self.published_at, self.html, self.posting = pk, published_at, html, posting
