@@ -245,10 +245,8 @@ class Story(Revisioned):
         release_due_entries reads it again: what readers may see only changes through
         those, so a draft or scheduled photo never becomes the story's picture."""
         newest = self.entries.public().exclude(photo="").newest_first()
-        self.picture, self.picture_alt = newest.values_list("photo", "photo_alt").first() or (
-            "",
-            "",
-        )
+        photo = newest.values_list("photo", "photo_alt").first()
+        self.picture, self.picture_alt = photo or ("", "")
         points = KeyPoint.objects.public().filter(story=self).values("text", "entry_id")
         self.key_points_shown = list(points)
         Story.objects.filter(pk=self.pk).update(
