@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from .http import public_cache, updates_max_age
-from .models import KeyPoint, Story
+from .models import Story
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
 
 MAX_LIMIT = 100
@@ -51,7 +51,6 @@ def story(request, slug):
     found = Story.objects.public().filter(slug=slug).first()
     if found is None:
         return api_error(404, "No such story.")
-    key_points = KeyPoint.objects.public().filter(story=found)
     payload = {
         **story_summary(request, found),
         "lede": found.lede,
@@ -60,7 +59,7 @@ def story(request, slug):
         "coverage_end": found.coverage_end,
         "version": found.version,
         "key_points_heading": found.key_points_heading,
-        "key_points": [{"text": p.text, "entry_id": p.entry_id} for p in key_points],
+        "key_points": found.key_points_shown,
         "entries_url": request.build_absolute_uri(reverse("liveblog:api_entries", args=[slug])),
     }
     return api_response(payload)

@@ -8,7 +8,8 @@ through a method of ours (deletes, bylines). Announcements are collected in a
 touched gets:
 
 1. the stored HTML and structured data of its changed entries rendered again, once per
-   entry however often it was announced;
+   entry however often it was announced, and what its pages show besides entries noted
+   again (its picture and key points, ``Story.refresh_page_summary``);
 2. one version bump and one ``StoryChange`` row naming every kind of change and every
    entry touched (``Story.bump_version``); many entries at once become one "reload";
 
@@ -129,6 +130,7 @@ def _make_changes(pending):
         if story is None:
             continue  # deleted in this batch: its readers' pages are gone with it
         story.refresh_next_due()
+        story.refresh_page_summary()
         # Rendered from what the database holds now, not from the instances announced:
         # a savepoint rolled back inside the batch, or the story changed after the
         # entry, must not reach the stored HTML.
@@ -251,11 +253,14 @@ def remember_version(story):
     ``add``, not ``set``: a commit may have just published a newer version. And a
     change may have committed since the story was read, its after-commit step clearing
     the key before this adds it back: checking after adding means that whichever comes
-    last, the stale version does not stay.
+    last, the stale version does not stay. When the key was there already (a page
+    rendered after a change that published its version), nothing was added and there
+    is nothing to check.
     """
     key = version_key(story.slug)
     _recent_versions.pop(story.slug, None)
-    cache.add(key, story.version, version_lifetime(story.next_due_at))
+    if not cache.add(key, story.version, version_lifetime(story.next_due_at)):
+        return
     if not type(story).objects.public().filter(pk=story.pk, version=story.version).exists():
         cache.delete(key)
 

@@ -45,7 +45,7 @@ def decode_cursor(value):
 
 
 def page_of_public_entries(
-    entries, *, size, before=None, after=None, inclusive=False, oldest_first=False
+    entries, *, size, before=None, after=None, inclusive=False, oldest_first=False, row=None
 ):
     """One page of the public ones among ``entries``, newest first, at or before the
     cursor ``before``, and the next cursor; with ``oldest_first``, oldest first, at or
@@ -54,7 +54,8 @@ def page_of_public_entries(
     It applies the visibility rule (``public()``) itself, after the cursor's condition:
     SQLite starts its index scan from the first of the two upper bounds on the time, and
     the cursor's is the tight one (public() bounds it by now). Fetches one entry more
-    than it shows to know whether an older page exists.
+    than it shows to know whether an older page exists. ``row``, if given, makes each
+    row read (of ``values_list``) into the entry the page holds.
     """
     if oldest_first:
         entries = (
@@ -67,5 +68,7 @@ def page_of_public_entries(
     else:
         entries = entries.newest_first()
     page = list(entries.public()[: size + 1])
+    if row is not None:
+        page = [row(values) for values in page]
     more = encode_cursor(page[size - 1]) if len(page) > size else None
     return page[:size], more

@@ -5,19 +5,42 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.shortcuts import render
 
 from .dates import ap_date, local_day
 from .http import canonical_origin
-from .models import KeyPoint
+from .models import Entry
 from .pagination import BadCursor, decode_cursor, page_of_public_entries
 from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
 STREAM_FIELDS = ("id", "story_id", "published_at", "html")
-# ... and what its structured data says of each entry, stored with it.
-STRUCTURED_DATA_FIELDS = ("structured_data",)
+
+
+class StreamEntry:
+    """An entry as a story page shows it: its stored HTML, and the text of its stored
+    structured data, which the page's structured data splices in (live_blog_posting).
+
+    Read with ``values_list`` (``StreamEntry.rows``): a model instance per entry, and
+    decoding each entry's JSON to encode it again, were most of what a first page cost
+    besides its queries."""
+
+    __slots__ = ("day_heading", "html", "pk", "posting", "published_at")
+    anchor = Entry.anchor
+
+    def __init__(self, pk, published_at, html, posting):
+        self.pk, self.published_at, self.html, self.posting = pk, published_at, html, posting
+        self.day_heading = None
+
+    @staticmethod
+    def rows(entries):
+        """``entries`` (a QuerySet of entries) as the rows ``StreamEntry(*row)`` reads."""
+        posting = Cast("structured_data", TextField())
+        return entries.annotate(posting=posting).values_list(
+            "pk", "published_at", "html", "posting"
+        )
 
 
 class BadReading(ValueError):
@@ -68,9 +91,9 @@ class Reading:
     def cache_key(self):
         return f"{'oldest' if self.oldest_first else 'newest'}:{'key' if self.key_only else 'all'}"
 
-    def url(self, story, *, oldest_first=None, key_only=None, cursor=None):
-        """The URL of this reading of ``story`` (its first page, or from ``cursor``), with
-        the order or the filter changed when given."""
+    def url(self, story_url, *, oldest_first=None, key_only=None, cursor=None):
+        """The URL of this reading of the story at ``story_url`` (its first page, or
+        from ``cursor``), with the order or the filter changed when given."""
         oldest_first = self.oldest_first if oldest_first is None else oldest_first
         key_only = self.key_only if key_only is None else key_only
         query = {}
@@ -80,18 +103,13 @@ class Reading:
             query["only"] = "key"
         if cursor:
             query["after" if oldest_first else "before"] = cursor
-        base = story.get_absolute_url()
-        return f"{base}?{urlencode(query)}" if query else base
+        return f"{story_url}?{urlencode(query)}" if query else story_url
 
     def filter(self, entries, story):
         """``entries`` narrowed to what this reading shows."""
         if not self.key_only:
             return entries
-        key = Q(
-            pk__in=KeyPoint.objects.public()
-            .filter(story=story, entry__isnull=False)
-            .values("entry_id")
-        )
+        key = Q(pk__in=story.key_entry_ids)
         if story.pinned_entry_id:
             key |= Q(pk=story.pinned_entry_id)
         return entries.filter(key)
@@ -115,26 +133,30 @@ def stream_context(story, entries, older):
     is its cursor) and how often to ask for updates."""
     return {
         "story": story,
-        "key_points": KeyPoint.objects.public().filter(story=story),
+        "key_points": story.key_points_shown,
         "entries": with_day_headings(entries, story.tzinfo),
         "older_url": f"{story.get_absolute_url()}?before={older}" if older else None,
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
+        # No controls by each entry (the desk's include names some): set, so the stream
+        # does not look the name up in vain once per entry.
+        "entry_controls": None,
     }
 
 
-def reading_context(story, reading, more):
-    """The story page's reading controls and the links to go on or back to the top."""
+def reading_context(story_url, reading, more):
+    """The story page's reading controls and the links to go on or back to the top,
+    for the story at ``story_url``."""
     return {
         "reading": reading,
         "reading_urls": {
-            "newest": reading.url(story, oldest_first=False),
-            "oldest": reading.url(story, oldest_first=True),
-            "all": reading.url(story, key_only=False),
-            "key": reading.url(story, key_only=True),
+            "newest": reading.url(story_url, oldest_first=False),
+            "oldest": reading.url(story_url, oldest_first=True),
+            "all": reading.url(story_url, key_only=False),
+            "key": reading.url(story_url, key_only=True),
         },
-        "older_url": reading.url(story, cursor=more) if more else None,
+        "older_url": reading.url(story_url, cursor=more) if more else None,
         "more_label": "Load later updates" if reading.oldest_first else "Load older updates",
-        "top_url": reading.url(story),
+        "top_url": reading.url(story_url),
         "top_label": "Back to the first updates"
         if reading.oldest_first
         else "Show the latest updates",
@@ -148,10 +170,11 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
     reading = reading or Reading(cursor=before)
     before = reading.cursor
     # A pinned entry stands above the stream instead of in it.
-    stream = story.entries.only(*STREAM_FIELDS, *STRUCTURED_DATA_FIELDS)
+    stream = StreamEntry.rows(story.entries.all())
     pinned = None
     if story.pinned_entry_id and before is None:
-        pinned = stream.public().filter(pk=story.pinned_entry_id).first()
+        row = stream.public().filter(pk=story.pinned_entry_id).first()
+        pinned = StreamEntry(*row) if row else None
     if pinned is not None:
         stream = stream.exclude(pk=pinned.pk)
     entries, more = page_of_public_entries(
@@ -161,13 +184,16 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
         after=before if reading.oldest_first else None,
         oldest_first=reading.oldest_first,
         inclusive=inclusive,
+        row=lambda values: StreamEntry(*values),
     )
     origin = canonical_origin(request)
 
     def absolute(path):
         return origin + path
 
-    canonical_url = absolute(story.get_absolute_url())
+    # Reversed once: the page links to its own URL a dozen times.
+    story_url = story.get_absolute_url()
+    canonical_url = absolute(story_url)
     page_entries = [pinned, *entries] if pinned else entries
     image, image_alt = story_image(story, absolute)
     share = share or {
@@ -179,7 +205,8 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
         share = {**share, "image": image, "image_alt": image_alt}
     context = {
         **stream_context(story, entries, None),
-        **reading_context(story, reading, more),
+        **reading_context(story_url, reading, more),
+        "story_url": story_url,
         "pinned": pinned,
         "is_first_page": before is None,
         # An older page is read by someone who has read the top: skip the lede and key points.
@@ -190,7 +217,7 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
             story,
             page_entries,
             page_url=canonical_url,
-            absolute=absolute,
+            origin=origin,
             image=image,
         ),
         "publisher": settings.LIVEBLOG_PUBLISHER,

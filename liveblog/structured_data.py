@@ -17,6 +17,10 @@ from django.utils.safestring import mark_safe
 
 from .text import split_paragraphs
 
+# How a stored posting names its bylines (entry_posting), in the text of every backend.
+AUTHOR_KEY = '"author": '
+_decoder = json.JSONDecoder()
+
 
 def summary(text, limit=300):
     first = (split_paragraphs(text) or [""])[0]
@@ -41,39 +45,44 @@ def entry_posting(entry):
 
 def story_image(story, absolute):
     """The story's picture, as an absolute URL and its alt text: the newest entry photo
-    readers may see (the stored original: upright, re-encoded, without metadata), else
-    the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a static file)."""
-    entry = story.newest_photo()
-    if entry is not None:
-        return absolute(entry.photo.url), entry.photo_alt
+    readers may see (``Story.picture``, the stored original: upright, re-encoded, without
+    metadata), else the newsroom's default image, LIVEBLOG_DEFAULT_IMAGE (a URL, or a
+    static file)."""
+    if story.picture:
+        from .models import Entry  # models import this module
+
+        storage = Entry._meta.get_field("photo").storage
+        return absolute(storage.url(story.picture)), story.picture_alt
     default = settings.LIVEBLOG_DEFAULT_IMAGE
     url = default if "://" in default else absolute(static(default))
     return url, settings.LIVEBLOG_PUBLISHER
 
 
-def live_blog_posting(story, entries, *, page_url, absolute, image):
+def live_blog_posting(story, entries, *, page_url, origin, image):
     """The LiveBlogPosting for ``story`` with a BlogPosting for each entry shown.
 
-    ``absolute`` turns a path into an absolute URL; ``image`` is the story's picture
-    (story_image).
+    ``entries`` are the page's StreamEntry rows: the text of each one's stored posting
+    goes in as it is, its author URLs made absolute with ``origin`` (the page's scheme
+    and host) and its own URL added. ``image`` is the story's picture (story_image).
     """
     publisher = {"@type": "Organization", "name": settings.LIVEBLOG_PUBLISHER}
-    updates = [
-        {
-            **entry.structured_data,
-            "author": [
-                {**author, "url": absolute(author["url"])}
-                for author in entry.structured_data["author"]
-            ],
-            "url": f"{page_url}#{entry.anchor}",
-        }
-        for entry in entries
+    # A quote inside a JSON string is always escaped, so these only match the stored
+    # author objects' own "url" keys, whose values are paths (entry_posting).
+    author_path, author_url = '"url": "/', '"url": ' + json.dumps(origin + "/")[:-1]
+    updates, authors = [], {}
+    for entry in entries:
         # Stored when the entry is rendered: one made without (bulk_create) shows
         # nothing, its stored HTML empty too, until `manage.py render_entries`.
-        if entry.structured_data
-    ]
-    # The story's bylines are those of the entries shown; none: the publisher's.
-    authors = {author["url"]: author for update in updates for author in update["author"]}
+        if not entry.posting or entry.posting == "{}":
+            continue
+        posting = entry.posting.replace(author_path, author_url)
+        # Only the bylines are decoded, for the story's own (below).
+        byline = posting.find(AUTHOR_KEY)
+        if byline >= 0:
+            for author in _decoder.raw_decode(posting, byline + len(AUTHOR_KEY))[0]:
+                authors.setdefault(author["url"], author)
+        url = json.dumps(f"{page_url}#{entry.anchor}", ensure_ascii=False)
+        updates.append(f'{posting[:-1]}, "url": {url}}}')
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -85,8 +94,8 @@ def live_blog_posting(story, entries, *, page_url, absolute, image):
         "dateModified": story.updated_at.isoformat(),
         "publisher": publisher,
         "image": [image],
+        # The story's bylines are those of the entries shown; none: the publisher's.
         "author": list(authors.values()) or [publisher],
-        "liveBlogUpdate": updates,
     }
     if story.coverage_start:
         data["coverageStartTime"] = story.coverage_start.isoformat()
@@ -96,6 +105,7 @@ def live_blog_posting(story, entries, *, page_url, absolute, image):
     elif story.coverage_end:
         data["coverageEndTime"] = story.coverage_end.isoformat()
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    text = f'{text[:-1]}, "liveBlogUpdate": [{", ".join(updates)}]}}'
     # Inside <script>, "</script>" or "<!--" in a string would end or confuse the element:
     # JSON allows any character as a \u escape, so these three never appear literally.
     # (Three replace() calls: str.translate() is several times slower on a whole page.)

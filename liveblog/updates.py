@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from .changes import cached_version, recent_version, remember_version
 from .http import bad_request, public_cache, updates_max_age
-from .models import KeyPoint, Story, StoryChange
+from .models import Story, StoryChange
 from .stream import STREAM_FIELDS
 
 VERSION = re.compile(r"[0-9]{1,18}")
@@ -89,7 +89,7 @@ def _changes_since(story, since):
     story_changed = StoryChange.Kind.STORY in kinds
     # The heading is the story's; a removed entry may have been what a key point linked to.
     if StoryChange.Kind.KEY_POINTS in kinds or story_changed or payload["removed"]:
-        context["key_points"] = KeyPoint.objects.public().filter(story=story)
+        context["key_points"] = story.key_points_shown
         payload["key_points_html"] = render_to_string("liveblog/_key_points.html", context)
     # Every change moves the story's "Updated" time, which the header shows.
     payload["header_html"] = render_to_string("liveblog/_story_header.html", context)

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 import feedparser
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
@@ -158,6 +159,21 @@ def test_structured_data_is_assembled_from_what_each_entry_keeps(client, seeded)
     assert data["liveBlogUpdate"][1]["headline"] == "As kept with the entry"
 
 
+def test_each_update_says_what_its_entry_keeps_with_absolute_author_urls(client, story):
+    dana = PersonFactory(name="Dana Reyes — “DR”", slug="dana-reyes")
+    tricky = 'Says "url": "/people/x/" and {"author": []} </script> in Zürich'
+    entry = EntryFactory(story=story, headline=tricky, body=tricky, authors=[dana])
+    (update,) = live_blog_posting(client, story)["liveBlogUpdate"]
+    kept = Entry.objects.get(pk=entry.pk).structured_data
+    page = f"http://testserver{story.get_absolute_url()}"
+    assert update == {
+        **kept,
+        "author": [{**kept["author"][0], "url": "http://testserver/people/dana-reyes/"}],
+        "url": f"{page}#{entry.anchor}",
+    }
+    assert update["headline"] == tricky
+
+
 def live_blog_posting(client, story):
     (data,) = [
         json.loads(text) for text in parse_head(client.get(story.get_absolute_url())).json_ld
@@ -207,6 +223,74 @@ def test_the_storys_image_is_its_newest_photo_else_the_default(
     assert live_blog_posting(client, story)["image"] == [url]
     meta = parse_head(client.get(story.get_absolute_url())).meta
     assert (meta["og:image"], meta["og:image:alt"]) == (url, "Smoke over the base")
+
+
+def jpeg(name):
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 90, 160)).save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def og_image(client, story, **query):
+    meta = parse_head(client.get(story.get_absolute_url(), query)).meta
+    return meta["og:image"], meta["og:image:alt"]
+
+
+def test_the_storys_image_is_never_a_draft_or_scheduled_photo(
+    client, story, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        public = EntryFactory(story=story, photo=jpeg("public.jpg"), photo_alt="Seen")
+        EntryFactory(
+            story=story, photo=jpeg("draft.jpg"), photo_alt="Draft", status=Entry.Status.DRAFT
+        )
+        EntryFactory(
+            story=story,
+            photo=jpeg("later.jpg"),
+            photo_alt="Scheduled",
+            published_at=datetime(2999, 1, 1, tzinfo=UTC),
+        )
+    url = f"http://testserver{Entry.objects.get(pk=public.pk).photo.url}"
+    assert og_image(client, story) == (url, "Seen")
+    assert og_image(client, story, before=public.cursor) == (url, "Seen")
+
+
+def test_a_scheduled_photo_becomes_the_storys_image_at_its_time(
+    client, story, settings, tmp_path, clock, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, published_at=clock.now)
+        scheduled = EntryFactory(
+            story=story,
+            photo=jpeg("later.jpg"),
+            photo_alt="At the top of the hour",
+            published_at=clock.now + timedelta(minutes=10),
+        )
+    default = "http://testserver/static/liveblog/default-image.png"
+    assert og_image(client, story)[0] == default
+    clock.advance(minutes=11)
+    cache.clear()  # the fake clock cannot expire the cached version and page
+    url = f"http://testserver{Entry.objects.get(pk=scheduled.pk).photo.url}"
+    assert og_image(client, story) == (url, "At the top of the hour")
+
+
+def test_the_storys_image_goes_back_when_its_photo_is_taken_down(
+    client, story, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        older = EntryFactory(story=story, photo=jpeg("older.jpg"), photo_alt="Older")
+        newer = EntryFactory(story=story, photo=jpeg("newer.jpg"), photo_alt="Newer")
+    assert og_image(client, story)[1] == "Newer"
+    with django_capture_on_commit_callbacks(execute=True):
+        newer.status = Entry.Status.DRAFT
+        newer.save()
+    assert og_image(client, story)[1] == "Older"
+    with django_capture_on_commit_callbacks(execute=True):
+        older.delete()
+    assert og_image(client, story)[0] == "http://testserver/static/liveblog/default-image.png"
 
 
 def test_the_storys_author_is_its_bylines_else_the_publisher(
@@ -389,7 +473,7 @@ def test_api_query_counts_are_constant(client, story, django_assert_num_queries,
     grow_story(story, size)
     with django_assert_num_queries(1):
         client.get("/api/stories/")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # the story, its key points kept with it
         client.get(f"/api/stories/{story.slug}/")
     with django_assert_num_queries(3):  # story, entries, their authors
         client.get(f"/api/stories/{story.slug}/entries/")
@@ -438,7 +522,7 @@ def test_embed_shows_key_points_and_the_stream_without_site_chrome(client, seede
 @pytest.mark.parametrize("size", [1, 30])
 def test_embed_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):  # the story (its key points kept with it), the page
         client.get(f"/stories/{story.slug}/embed/")
 
 

@@ -240,7 +240,8 @@ def test_updates_query_count_is_constant(client, story, django_assert_num_querie
     grow_story(story, size)
     cache.clear()
     since = Story.objects.get(pk=story.pk).version - 2  # one entry, one key point
-    with django_assert_num_queries(5):  # story, version check, changes, entries, key points
+    # story (its key points kept with it), version check, changes, entries
+    with django_assert_num_queries(4):
         assert updates(client, story, since).status_code == 200
 
 
@@ -467,3 +468,35 @@ def test_a_warm_first_page_is_one_cache_read_and_no_query(
         response = client.get(story.get_absolute_url())
     assert "Cached" in response.content.decode()
     assert reads == ["get_many"]
+
+
+def test_key_points_written_while_the_story_was_a_draft_show_when_it_goes_live(client):
+    draft = StoryFactory(status=Story.Status.DRAFT)
+    KeyPointFactory(story=draft, text="Written before the story went live")
+    draft.status = Story.Status.LIVE
+    draft.save()
+    assert (
+        "Written before the story went live"
+        in client.get(draft.get_absolute_url()).content.decode()
+    )
+
+
+def test_a_key_point_stops_linking_to_an_entry_that_is_deleted(client, story):
+    entry = EntryFactory(story=story)
+    KeyPointFactory(story=story, text="Linked", entry=entry)
+    assert Story.objects.get(pk=story.pk).key_points_shown == [
+        {"text": "Linked", "entry_id": entry.pk}
+    ]
+    entry.delete()
+    assert Story.objects.get(pk=story.pk).key_points_shown == [{"text": "Linked", "entry_id": None}]
+
+
+def test_remembering_a_version_already_cached_needs_no_check(story, django_assert_num_queries):
+    from liveblog.changes import remember_version
+
+    EntryFactory(story=story)
+    current = Story.objects.get(pk=story.pk)
+    cache.set(version_key(story.slug), current.version)
+    with django_assert_num_queries(0):
+        remember_version(current)
+    assert cache.get(version_key(story.slug)) == current.version

@@ -209,9 +209,9 @@ def test_person_page_lists_public_entries_they_wrote_or_appear_in(client, story)
 @pytest.mark.parametrize("size", [1, 40])
 def test_story_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
-    # story, key points, one page of entries (their structured data stored with them),
-    # the newest photo (the story's image), the version check (remember_version)
-    with django_assert_num_queries(5):
+    # story (its picture and key points kept with it), one page of entries (their
+    # structured data stored with them), the version check (remember_version)
+    with django_assert_num_queries(3):
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
@@ -219,7 +219,7 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size + 1)
     oldest, second_oldest = story.entries.order_by("published_at")[:2]
-    with django_assert_num_queries(3):  # story, one page of entries, the newest photo
+    with django_assert_num_queries(2):  # story (its picture kept with it), one page of entries
         response = client.get(story.get_absolute_url(), {"before": encode_cursor(second_oldest)})
     assert response.status_code == 200
     assert article_ids(response) == [oldest.pk]
@@ -229,8 +229,8 @@ def test_older_page_query_count_is_constant(client, story, django_assert_num_que
 def test_entry_permalink_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size)
     entry = story.entries.order_by("published_at").first()
-    # the entry with its story, key points, the page, the story's newest photo
-    with django_assert_num_queries(4):
+    # the entry with its story (the story's picture and key points kept with it), the page
+    with django_assert_num_queries(2):
         assert client.get(entry.get_absolute_url()).status_code == 200
 
 

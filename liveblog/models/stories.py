@@ -119,9 +119,19 @@ class Story(Revisioned):
     version = models.PositiveBigIntegerField(default=0, editable=False)
     # The earliest scheduled entry not yet announced to open pages (see release_due_entries).
     next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What every page of the story shows besides its entries, kept by the change pipeline
+    # (refresh_page_summary) so that a page reads it with the story: the story's picture
+    # in shares and structured data, the photo (its name in storage) of the newest entry
+    # readers may see that has one; and the key points readers see, in order.
+    picture = models.CharField(max_length=255, blank=True, editable=False)
+    picture_alt = models.CharField(max_length=300, blank=True, editable=False)
+    key_points_shown = models.JSONField(default=list, blank=True, editable=False)
+
+    # Written by the change pipeline alone, never by a save of the story's form.
+    PIPELINE_FIELDS = ("version", "next_due_at", "picture", "picture_alt", "key_points_shown")
 
     objects = StoryQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "next_due_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=[*PIPELINE_FIELDS, "updated_at"])
 
     class Meta:
         ordering = ["-updated_at"]
@@ -158,7 +168,7 @@ class Story(Revisioned):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in ("version", "next_due_at")
+                if not f.primary_key and f.name not in self.PIPELINE_FIELDS
             ]
         with changes.batch():
             super().save(*args, **kwargs)
@@ -225,11 +235,30 @@ class Story(Revisioned):
     def is_public(self):
         return self.status in self.PUBLIC_STATUSES
 
-    def newest_photo(self):
-        """The newest entry readers may see that has a photo (its photo fields only), or
-        None: the story's picture in shares and structured data."""
-        entries = self.entries.public().exclude(photo="").newest_first()
-        return entries.only("id", "story_id", "published_at", "photo", "photo_alt").first()
+    def refresh_page_summary(self):
+        """Note what readers see of the story besides its entries: its picture, the
+        photo of the newest entry readers may see that has one (``picture``,
+        ``picture_alt``), and its key points (``key_points_shown``: their ``text`` and
+        ``entry_id``).
+
+        The change pipeline calls it for every story a batch touches, and
+        release_due_entries reads it again: what readers may see only changes through
+        those, so a draft or scheduled photo never becomes the story's picture."""
+        newest = self.entries.public().exclude(photo="").newest_first()
+        photo = newest.values_list("photo", "photo_alt").first()
+        self.picture, self.picture_alt = photo or ("", "")
+        points = KeyPoint.objects.public().filter(story=self).values("text", "entry_id")
+        self.key_points_shown = list(points)
+        Story.objects.filter(pk=self.pk).update(
+            picture=self.picture,
+            picture_alt=self.picture_alt,
+            key_points_shown=self.key_points_shown,
+        )
+
+    @property
+    def key_entry_ids(self):
+        """The entries the key points readers see link to."""
+        return [point["entry_id"] for point in self.key_points_shown if point["entry_id"]]
 
     def bump_version(self, kinds, entry_ids=()):
         """Advance the story's version and log what changed, in the caller's transaction.
@@ -286,7 +315,8 @@ class Story(Revisioned):
         with changes.batch():
             story = Story.objects.select_for_update().get(pk=self.pk)
             if story.next_due_at is None or story.next_due_at > now:
-                self.version, self.next_due_at = story.version, story.next_due_at
+                for name in self.PIPELINE_FIELDS:
+                    setattr(self, name, getattr(story, name))
                 return
             due = story.entries.filter(
                 status=self.entries.model.Status.PUBLISHED,
@@ -297,8 +327,9 @@ class Story(Revisioned):
                 story.pk, StoryChange.Kind.ENTRY, entry_ids=due.values_list("pk", flat=True)
             )
             story.refresh_next_due()
-        story = Story.objects.values("version", "next_due_at").get(pk=self.pk)
-        self.version, self.next_due_at = story["version"], story["next_due_at"]
+        story = Story.objects.values(*self.PIPELINE_FIELDS).get(pk=self.pk)
+        for name, value in story.items():
+            setattr(self, name, value)
 
 
 class KeyPointQuerySet(models.QuerySet):
