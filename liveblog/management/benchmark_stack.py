@@ -239,6 +239,7 @@ def run(stdout, *, seconds, rounds, renders, port, threads, connections):
         stdout.write(f"Building a {ENTRIES}-entry story in {connection.settings_dict['NAME']}…")
         story = make_story(slug, ENTRIES)
         cold = time_cold_renders(slug, renders)
+        story.refresh_from_db()  # the changes timed published new versions
         port = port or free_port()
         with gunicorn(port, connection.settings_dict["NAME"], workdir) as server:
             results = load(stdout, server, port, story, seconds, rounds, threads, connections)
