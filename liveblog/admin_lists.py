@@ -16,10 +16,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from .dates import ap_date, local_day
+from .dates import ap_date, in_range, local_day
 from .forms import is_id
 from .models import Story
 
@@ -194,6 +195,31 @@ class CoverageDayFilter(admin.DateFieldListFilter):
         if story is not None:
             any_date, *periods = self.links
             self.links = (any_date, *self.coverage_days(story), *periods)
+
+    def queryset(self, request, queryset):
+        for name in (self.lookup_kwarg_since, self.lookup_kwarg_until):
+            if name in self.used_parameters:
+                self.used_parameters[name] = [
+                    self.moment(value) for value in self.used_parameters[name]
+                ]
+        return super().queryset(request, queryset)
+
+    @staticmethod
+    def moment(value):
+        """The time a link of this filter names: a date or a time, aware (a typed one
+        without an offset in the admin's zone, as Django's periods are), in range; or
+        IncorrectLookupParameters, and the admin shows the list unfiltered."""
+        try:
+            moment = parse_datetime(value)
+            if moment is None and (day := parse_date(value)) is not None:
+                moment = datetime.combine(day, time.min)
+            if moment is not None and timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            if moment is not None and in_range(moment):
+                return moment
+        except (OverflowError, ValueError):
+            pass  # a day the calendar lacks, or a time Python cannot convert
+        raise IncorrectLookupParameters(f"{value[:40]!r} is no time in range")
 
     def coverage_days(self, story):
         """(label, range) of the days the story covered (or has so far), newest first."""

@@ -246,10 +246,31 @@ def test_without_a_story_the_date_filter_offers_periods_and_reads_no_dates(clien
     assert "Past 7 days" in text and "This month" in text
 
 
-def test_a_bad_date_in_the_filter_shows_the_list_unfiltered(client, editor):
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "9" * 30,
+        "x" * 10_000,
+        "2020-02-30",
+        "10000-01-01",
+        "9999-12-31 23:59:59",
+        "0001-01-01",
+        "2020-01-01T00:00:00+99:00",
+    ],
+)
+@pytest.mark.parametrize("name", ["published_at__gte", "published_at__lt"])
+def test_a_bad_date_in_the_filter_shows_the_list_unfiltered(client, editor, story, name, value):
     client.force_login(editor)
-    response = client.get(ENTRIES, {"published_at__gte": "yesterday"})
-    assert (response.status_code, response["Location"]) == (302, f"{ENTRIES}?e=1")
+    for params in ({name: value}, {name: value, "story__id__exact": story.pk}):
+        response = client.get(ENTRIES, params)
+        assert (response.status_code, response["Location"]) == (302, f"{ENTRIES}?e=1")
+
+
+def test_a_date_typed_without_an_offset_is_read_in_the_admins_zone(client, editor, story):
+    client.force_login(editor)
+    response = client.get(ENTRIES, {"published_at__gte": "2020-01-07"})
+    assert response.status_code == 200
 
 
 def test_the_story_autocomplete_finds_a_story_among_many(client, editor):
