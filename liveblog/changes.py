@@ -45,10 +45,11 @@ from dataclasses import dataclass, field
 from time import monotonic
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import purge
+from .prepared import Param, PreparedQuery
 
 # A key lives at most this long: the bound on staleness if an after-commit step is lost.
 VERSION_LIFETIME = 60
@@ -261,8 +262,21 @@ def remember_version(story):
     _recent_versions.pop(story.slug, None)
     if not cache.add(key, story.version, version_lifetime(story.next_due_at)):
         return
-    if not type(story).objects.public().filter(pk=story.pk, version=story.version).exists():
+    if not STILL_PUBLIC.rows(pk=story.pk, version=story.version):
         cache.delete(key)
+
+
+def _still_public():
+    from .models import Story  # see _make_changes
+
+    pk = Param("pk", models.BigIntegerField())
+    version = Param("version", models.BigIntegerField())
+    return Story.objects.public().filter(pk=pk, version=version).values_list("pk")[:1]
+
+
+# Whether a story is public at a version: read after a version was cached, and prepared,
+# as a first page after an eviction reads it (see prepared.py).
+STILL_PUBLIC = PreparedQuery(_still_public)
 
 
 def forget_slug(slug):

@@ -70,5 +70,11 @@ def page_of_public_entries(
     page = list(entries.public()[: size + 1])
     if row is not None:
         page = [row(values) for values in page]
+    return split_page(page, size)
+
+
+def split_page(page, size):
+    """The ``size`` entries to show of ``page`` (read with one more than it shows), and
+    the cursor of the next page, or None when that one more was not there."""
     more = encode_cursor(page[size - 1]) if len(page) > size else None
     return page[:size], more

@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.shortcuts import render
+from django.utils import timezone
 
 from .dates import ap_date, local_day
 from .http import canonical_origin
 from .models import Entry
-from .pagination import BadCursor, decode_cursor, page_of_public_entries
+from .pagination import BadCursor, decode_cursor, page_of_public_entries, split_page
+from .prepared import Param, PreparedQuery
 from .structured_data import live_blog_posting, story_image, summary
 
 # What the stream of a page needs: the stored HTML and what the date headings group by.
@@ -163,13 +166,10 @@ def reading_context(story_url, reading, more):
     }
 
 
-def render_story(request, story, *, before, inclusive=False, share=None, reading=None):
-    """The story page from the cursor ``before`` down (from the top when None); with
-    ``inclusive``, the entry at the cursor first, as its permalink shows it. ``reading``
-    (a Reading, whose cursor then replaces ``before``) picks the order and filter."""
-    reading = reading or Reading(cursor=before)
+def _page(story, reading, inclusive, size):
+    """The pinned entry (shown above the stream on a first page, not in it), the entries
+    of the page ``reading`` asks for, and the cursor of the next page."""
     before = reading.cursor
-    # A pinned entry stands above the stream instead of in it.
     stream = StreamEntry.rows(story.entries.all())
     pinned = None
     if story.pinned_entry_id and before is None:
@@ -179,13 +179,61 @@ def render_story(request, story, *, before, inclusive=False, share=None, reading
         stream = stream.exclude(pk=pinned.pk)
     entries, more = page_of_public_entries(
         reading.filter(stream, story),
-        size=settings.LIVEBLOG_PAGE_SIZE,
+        size=size,
         before=None if reading.oldest_first else before,
         after=before if reading.oldest_first else None,
         oldest_first=reading.oldest_first,
         inclusive=inclusive,
         row=lambda values: StreamEntry(*values),
     )
+    return pinned, entries, more
+
+
+def _story_entries(*, leave_out=False):
+    """A story's entries, as prepared queries read them: ``Param`` "story" is its id,
+    and with ``leave_out``, "pinned" the id of one left out."""
+    entries = Entry.objects.filter(story=Param("story", models.BigIntegerField()))
+    if leave_out:
+        entries = entries.exclude(pk=Param("pinned", models.BigIntegerField()))
+    return StreamEntry.rows(entries)
+
+
+_NOW = Param("now", models.DateTimeField())
+PINNED_ENTRY = PreparedQuery(
+    lambda: _story_entries().filter(pk=Param("pinned", models.BigIntegerField())).public(_NOW)
+)
+FIRST_PAGE = PreparedQuery(
+    lambda size, leave_out: (
+        _story_entries(leave_out=leave_out).newest_first().public(_NOW)[: size + 1]
+    )
+)
+
+
+def _first_page(story, size):
+    """``_page`` for the first page of the default reading, newest first: the page a
+    crowd reads after every change, read by the prepared queries above."""
+    now = timezone.now()
+    pinned = None
+    if story.pinned_entry_id:
+        rows = PINNED_ENTRY.rows(story=story.pk, pinned=story.pinned_entry_id, now=now)
+        pinned = StreamEntry(*rows[0]) if rows else None
+    rows = FIRST_PAGE.rows(
+        size, pinned is not None, story=story.pk, pinned=story.pinned_entry_id, now=now
+    )
+    entries, more = split_page([StreamEntry(*row) for row in rows], size)
+    return pinned, entries, more
+
+
+def render_story(request, story, *, before, inclusive=False, share=None, reading=None):
+    """The story page from the cursor ``before`` down (from the top when None); with
+    ``inclusive``, the entry at the cursor first, as its permalink shows it. ``reading``
+    (a Reading, whose cursor then replaces ``before``) picks the order and filter."""
+    reading = reading or Reading(cursor=before)
+    before = reading.cursor
+    if before is None and reading.is_default:
+        pinned, entries, more = _first_page(story, settings.LIVEBLOG_PAGE_SIZE)
+    else:
+        pinned, entries, more = _page(story, reading, inclusive, settings.LIVEBLOG_PAGE_SIZE)
     origin = canonical_origin(request)
 
     def absolute(path):

@@ -6,7 +6,8 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.db import models
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -23,6 +24,7 @@ from .pagination import (
     encode_position,
     page_of_public_entries,
 )
+from .prepared import Param, PreparedQuery
 from .stream import (
     STREAM_FIELDS,
     BadReading,
@@ -88,14 +90,24 @@ def story_page(request, slug):
     version, page = cached_version_and(slug, page_key)
     if version is not None and page is not None and page[0] == version:
         return HttpResponse(page[1])
-    story = get_object_or_404(Story.objects.public(), slug=slug)
+    found = PUBLIC_STORY.instances(slug=slug)
+    if not found:
+        raise Http404("No such story.")
+    story = found[0]
     story.release_due_entries()
     response = render_story(request, story, before=None, reading=reading)
     # The page was read after the story row, so it shows at least this version: a
     # reader polling from it may see a change twice (harmless), never miss one.
     cache.set(page_key, (story.version, response.content), PAGE_RENDER_TIMEOUT)
-    remember_version(story)
+    if version is None:  # else the version is cached already, and there is nothing to add
+        remember_version(story)
     return response
+
+
+# The story of the first page, read once per version: see prepared.py.
+PUBLIC_STORY = PreparedQuery(
+    lambda: Story.objects.public().filter(slug=Param("slug", models.SlugField()))[:1]
+)
 
 
 def _page_key(slug, reading, origin):

@@ -30,14 +30,16 @@ def rendition_path(instance, filename):
 
 
 class EntryQuerySet(models.QuerySet):
-    def public(self):
+    def public(self, now=None):
         """Entries readers may see: published, their time come, in a public story.
 
-        The one visibility rule for every public view, feed and endpoint.
+        The one visibility rule for every public view, feed and endpoint. ``now``, the
+        time it is judged at, is the current time unless a prepared query names it
+        (prepared.Param).
         """
         return self.filter(
             status=Entry.Status.PUBLISHED,
-            published_at__lte=timezone.now(),
+            published_at__lte=timezone.now() if now is None else now,
             story__status__in=Story.PUBLIC_STATUSES,
         )
 
