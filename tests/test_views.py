@@ -2,8 +2,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 
+from liveblog import changes
 from liveblog.models import Story
 from liveblog.pagination import encode_cursor
 
@@ -213,6 +215,25 @@ def test_story_page_query_count_is_constant(client, story, django_assert_num_que
     # structured data stored with them), the version check (remember_version)
     with django_assert_num_queries(3):
         assert client.get(story.get_absolute_url()).status_code == 200
+
+
+def test_a_first_page_after_a_change_is_two_queries(
+    client, story, django_assert_num_queries, monkeypatch
+):
+    """After a change the version is cached (by the change pipeline) and the page is
+    not: the render reads the story and its entries, and neither adds the version to
+    the cache nor checks it."""
+    grow_story(story, 3)
+    client.get(story.get_absolute_url())
+    story.bump_version(["entry"])
+    changes.publish_versions([story.pk])
+    added = []
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: added.append(args))
+    with django_assert_num_queries(2):
+        response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert added == []
+    assert f'data-version="{story.version}"' in response.content.decode()
 
 
 @pytest.mark.parametrize("size", [1, 40])
