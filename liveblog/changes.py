@@ -127,10 +127,18 @@ def _make_changes(pending):
     # two batches that touch the same stories lock them in the same order.
     for story_id in sorted(pending):
         changes = pending[story_id]
-        story = Story.objects.filter(pk=story_id).first()
+        story = Story.objects.select_for_update().filter(pk=story_id).first()
         if story is None:
             continue  # deleted in this batch: its readers' pages are gone with it
-        story.refresh_next_due()
+        now = timezone.now()
+        due = story.due_entry_ids(now)
+        if due:
+            # Scheduled entries came due and no reader's request has announced them
+            # yet (release_due_entries): announced with this change, before the next
+            # due time is noted past them.
+            changes.kinds.add(StoryChange.Kind.ENTRY)
+            changes.entry_ids.update(due)
+        story.refresh_next_due(now)
         story.refresh_page_summary()
         # Rendered from what the database holds now, not from the instances announced:
         # a savepoint rolled back inside the batch, or the story changed after the

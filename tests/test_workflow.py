@@ -63,6 +63,27 @@ def test_the_version_is_not_cached_past_the_next_scheduled_entry(
     assert 0 < version_lifetime(story.next_due_at) <= 31
 
 
+def test_a_due_entry_is_announced_by_the_next_change_if_no_reader_did(
+    client, story, clock, django_capture_on_commit_callbacks
+):
+    """A scheduled entry comes due, and before any reader's request announces it, a
+    reporter saves a draft in the same story: the change announces the due entry too,
+    rather than noting the next due time past it and leaving it untold."""
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, published_at=clock.now)
+        scheduled = EntryFactory(story=story, published_at=clock.now + timedelta(minutes=10))
+    story.refresh_from_db()
+    version = story.version
+    clock.advance(minutes=11)
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, status=Entry.Status.DRAFT)
+    story.refresh_from_db()
+    assert story.version == version + 1 and story.next_due_at is None
+    cache.delete(version_key(story.slug))
+    payload = client.get(f"/stories/{story.slug}/updates/{version}/").json()
+    assert [e["id"] for e in payload["entries"]] == [scheduled.pk]
+
+
 def test_a_scheduled_entry_is_announced_once(client, story, clock):
     EntryFactory(story=story, published_at=clock.now + timedelta(minutes=1))
     clock.advance(minutes=2)

@@ -293,13 +293,27 @@ class Story(Revisioned):
             entry_ids.update(step_entry_ids)
         return entry_ids, kinds
 
-    def refresh_next_due(self):
-        """Note the time of the earliest scheduled entry still in the future."""
+    def refresh_next_due(self, now):
+        """Note the time of the earliest scheduled entry still in the future at ``now``."""
         future = self.entries.filter(
-            status=self.entries.model.Status.PUBLISHED, published_at__gt=timezone.now()
+            status=self.entries.model.Status.PUBLISHED, published_at__gt=now
         )
         self.next_due_at = future.aggregate(next_due=Min("published_at"))["next_due"]
         Story.objects.filter(pk=self.pk).update(next_due_at=self.next_due_at)
+
+    def due_entry_ids(self, now):
+        """The scheduled entries that have come due by ``now`` since the story's next
+        due time was noted, unannounced: none when that time is later or none is noted.
+        Read it and note the next one (refresh_next_due) with the same ``now``: an entry
+        due in between would be neither."""
+        if self.next_due_at is None or self.next_due_at > now:
+            return []
+        due = self.entries.filter(
+            status=self.entries.model.Status.PUBLISHED,
+            published_at__gte=self.next_due_at,
+            published_at__lte=now,
+        )
+        return list(due.values_list("pk", flat=True))
 
     def release_due_entries(self):
         """Announce scheduled entries whose time has come to pages already open.
@@ -318,15 +332,8 @@ class Story(Revisioned):
                 for name in self.PIPELINE_FIELDS:
                     setattr(self, name, getattr(story, name))
                 return
-            due = story.entries.filter(
-                status=self.entries.model.Status.PUBLISHED,
-                published_at__gte=story.next_due_at,
-                published_at__lte=now,
-            )
-            changes.announce(
-                story.pk, StoryChange.Kind.ENTRY, entry_ids=due.values_list("pk", flat=True)
-            )
-            story.refresh_next_due()
+            changes.announce(story.pk, StoryChange.Kind.ENTRY, entry_ids=story.due_entry_ids(now))
+            story.refresh_next_due(now)
         story = Story.objects.values(*self.PIPELINE_FIELDS).get(pk=self.pk)
         for name, value in story.items():
             setattr(self, name, value)
