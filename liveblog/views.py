@@ -81,6 +81,7 @@ def story_page(request, slug):
         return bad_request(str(e))
     if reading.cursor is not None:
         story = get_object_or_404(Story.objects.public(), slug=slug)
+        story.release_due_entries()  # as every page does: its picture may be the entry's
         return render_story(request, story, before=reading.cursor, reading=reading)
 
     # The first page is what a spike of readers asks for: render it once per version,

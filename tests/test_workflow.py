@@ -14,6 +14,7 @@ from django.utils import timezone
 from liveblog.changes import version_key
 from liveblog.forms import EntryAdminForm
 from liveblog.models import AuditEvent, Entry, Story
+from liveblog.pagination import encode_cursor
 
 from .admin_posts import admin_entry_post, change_url
 from .factories import EntryFactory, KeyPointFactory, StoryFactory
@@ -82,6 +83,20 @@ def test_a_due_entry_is_announced_by_the_next_change_if_no_reader_did(
     cache.delete(version_key(story.slug))
     payload = client.get(f"/stories/{story.slug}/updates/{version}/").json()
     assert [e["id"] for e in payload["entries"]] == [scheduled.pk]
+
+
+def test_an_older_page_announces_a_due_entry_too(client, story, clock):
+    """Every story page announces what came due, older pages too: the story's picture
+    and version follow it there as on the first page."""
+    first = EntryFactory(story=story, published_at=clock.now - timedelta(minutes=5))
+    EntryFactory(story=story, published_at=clock.now + timedelta(minutes=1))
+    story.refresh_from_db()
+    version = story.version
+    clock.advance(minutes=2)
+    cursor = encode_cursor(first)
+    assert client.get(story.get_absolute_url(), {"before": cursor}).status_code == 200
+    story.refresh_from_db()
+    assert story.version == version + 1 and story.next_due_at is None
 
 
 def test_a_scheduled_entry_is_announced_once(client, story, clock):
