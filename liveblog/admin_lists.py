@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from .dates import ap_date, in_range, local_day
+from .dates import EARLIEST, LATEST, ap_date, in_range, local_day
 from .forms import is_id
 from .models import Story
 
@@ -224,8 +224,14 @@ class CoverageDayFilter(admin.DateFieldListFilter):
     def coverage_days(self, story):
         """(label, range) of the days the story covered (or has so far), newest first."""
         zone = story.tzinfo
-        first = local_day(story.coverage_start or story.created_at, zone)
-        day = local_day(story.coverage_end or timezone.now(), zone)
+
+        def day_of(moment):
+            # A time stored past the range (in SQL: year 9999, say) counts as its bound,
+            # so the day after it or its midnight in UTC is still a date Python holds.
+            return local_day(min(max(moment, EARLIEST), LATEST), zone)
+
+        first = day_of(story.coverage_start or story.created_at)
+        day = day_of(story.coverage_end or timezone.now())
         days = []
         while day >= first and len(days) < self.days_shown:
             start = datetime.combine(day, time.min, tzinfo=zone)
