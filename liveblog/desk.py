@@ -227,7 +227,7 @@ def staff_search(request, story):
     except search.BadQuery as e:
         return None, raw, str(e)
     results = Entry.objects.select_related("story").search(query, story=story)
-    found = search.page(results, size=DESK_SEARCH_RESULTS).results
+    found = search.page(results, size=DESK_SEARCH_RESULTS, story=story).results
     for entry in found:
         entry.marked_headline_html, entry.extract_html = entry.search_extract()
     return found, raw, ""

@@ -301,16 +301,17 @@ def decode(order, value):
     return decode_rank_cursor(value) if order == BEST else decode_cursor(value)
 
 
-def newest_matches(results, count, *, after=None):
-    """The first ``count`` of ``results`` (from ``matching``) newest first, after the
-    position ``after`` (published_at, pk) if given.
+def newest_matches(results, count, *, after=None, story=None):
+    """The first ``count`` of ``results`` (from ``matching``, in ``story`` if given)
+    newest first, after the position ``after`` (published_at, pk) if given.
 
     In order, the database reads the newest entries and stops at ``count`` matches:
     quick for a word in many entries, but for a word in none it reads the whole archive
     (a million entries: half a second), and its planner cannot tell which it has. From
     the search index it gets every match at once, then sorts them: quick for a rare
-    word, slow for a common one. So the newest RECENT_ENTRIES entries are read in order,
-    and only when they hold too few matches are the older ones asked of the index.
+    word, slow for a common one. So the newest RECENT_ENTRIES entries (of the story
+    searched, from the position ``after``) are read in order, and only when they hold
+    too few matches are the older ones asked of the index.
     """
     if after is not None:
         results = results.at_or_before(*after)
@@ -318,8 +319,14 @@ def newest_matches(results, count, *, after=None):
     if not uses_postgres():
         return list(newest[:count])
     # Where the newest RECENT_ENTRIES end: an index-only read, visibility aside (the
-    # line only splits the work; both sides apply ``results``' own filters).
+    # line only splits the work; both sides apply ``results``' own filters). Counted in
+    # the story and from the position the page starts at: a story or a page deep in
+    # the archive would otherwise ask the index for every match it holds, and sort them.
     every_entry = results.model._base_manager.order_by("-published_at")
+    if story is not None:
+        every_entry = every_entry.filter(story=story).order_by("-published_at", "-id")
+    if after is not None:
+        every_entry = every_entry.filter(published_at__lte=after[0])
     horizon = every_entry.values_list("published_at", flat=True)[RECENT_ENTRIES:][:1]
     horizon = next(iter(horizon), None)
     if horizon is None:
@@ -351,14 +358,15 @@ class _AnyOf(Func):
     output_field = BooleanField()
 
 
-def page(results, *, order=NEWEST, after=None, size=20):
-    """One page of ``results`` (from ``matching``), newest or best first, after the
-    position ``after`` (from ``decode``), and the next page's cursor. Fetches one more
-    result than it shows to know whether there is a next page."""
+def page(results, *, order=NEWEST, after=None, size=20, story=None):
+    """One page of ``results`` (from ``matching``, in ``story`` if given), newest or best
+    first, after the position ``after`` (from ``decode``), and the next page's cursor.
+    Fetches one more result than it shows to know whether there is a next page."""
     if order == BEST:
         # Ranked among the latest BEST_WINDOW matches only: ranking reads each match's
         # vector, and a word in every other entry of a million would take seconds.
-        window = newest_matches(results.values_list("pk", flat=True), BEST_WINDOW)
+        ids = results.values_list("pk", flat=True)
+        window = newest_matches(ids, BEST_WINDOW, story=story)
         results = results.filter(_one_of(window))
         if after is not None:
             rank, published_at, pk = after
@@ -371,7 +379,7 @@ def page(results, *, order=NEWEST, after=None, size=20):
         rows = list(results[: size + 1])
         encode = encode_rank_cursor
     else:
-        rows = newest_matches(results, size + 1, after=after)
+        rows = newest_matches(results, size + 1, after=after, story=story)
         encode = encode_cursor
     next_cursor = encode(rows[size - 1]) if len(rows) > size else None
     return Page(rows[:size], next_cursor)

@@ -250,7 +250,7 @@ def _search(request, story):
         .only(*fields, *story_fields)
         .search(query, story=story)
     )
-    found = search.page(results, order=order, after=after, size=SEARCH_PAGE_SIZE)
+    found = search.page(results, order=order, after=after, size=SEARCH_PAGE_SIZE, story=story)
     for entry in found.results:
         entry.marked_headline_html, entry.extract_html = entry.search_extract()
     next_url = None

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from liveblog import search, views
@@ -162,6 +163,57 @@ def test_search_pages_through_every_result_once(client, story, monkeypatch, orde
     if order == search.NEWEST:
         newest_first = Entry.objects.filter(pk__in=seen).newest_first()
         assert seen == list(newest_first.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("recent", [1, 3, 4, 7, 50])
+@pytest.mark.parametrize("size", [1, 2, 5])
+def test_newest_matches_are_the_plain_querys_in_a_story_or_across_stories(
+    story, monkeypatch, recent, size
+):
+    """Pages read through search.page, however the newest entries split the work, are
+    the plain query's rows in its order: ties, drafts and other stories included."""
+    monkeypatch.setattr(search, "RECENT_ENTRIES", recent)
+    other = StoryFactory()
+    moment = timezone.now() - timedelta(days=1)
+    for n in range(12):
+        EntryFactory(
+            story=story if n % 3 else other,
+            headline=f"Convoy {n}" if n % 2 else f"Nothing {n}",
+            published_at=moment - timedelta(minutes=n // 3),
+            status=Entry.Status.DRAFT if n == 5 else Entry.Status.PUBLISHED,
+        )
+    for scope in (None, story):
+
+        def results(scope=scope):
+            return Entry.objects.public().search("convoy", story=scope)
+
+        expected = list(results().newest_first().values_list("pk", flat=True))
+        got, after = [], None
+        for _ in range(20):
+            found = search.page(results(), size=size, after=after, story=scope)
+            got += [entry.pk for entry in found.results]
+            if not found.next_cursor:
+                break
+            after = search.decode(search.NEWEST, found.next_cursor)
+        assert got == expected
+        best = search.page(results(), order=search.BEST, size=50, story=scope)
+        assert sorted(entry.pk for entry in best.results) == sorted(expected)
+
+
+@on_postgres
+def test_a_story_search_counts_the_newest_entries_in_its_story(story, monkeypatch):
+    """A story older than the site's newest entries, with fewer entries than that itself,
+    is searched in order: not by asking the index for every match and sorting them."""
+    monkeypatch.setattr(search, "RECENT_ENTRIES", 4)
+    old = [
+        EntryFactory(story=story, headline=f"Convoy {n}", published_at=BASE_TIME) for n in range(3)
+    ]
+    for n in range(5):
+        EntryFactory(headline=f"Later {n}", published_at=BASE_TIME + timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        found = search.page(Entry.objects.public().search("convoy", story=story), story=story)
+    assert sorted(entry.pk for entry in found.results) == sorted(e.pk for e in old)
+    assert not any("interval" in query["sql"] for query in queries)
 
 
 def test_best_first_puts_a_headline_match_above_a_body_match(client, story):
