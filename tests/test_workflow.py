@@ -99,6 +99,27 @@ def test_an_older_page_announces_a_due_entry_too(client, story, clock):
     assert story.version == version + 1 and story.next_due_at is None
 
 
+def test_a_key_point_prepared_for_a_scheduled_entry_links_to_it_once_it_appears(
+    client, story, clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        EntryFactory(story=story, published_at=clock.now - timedelta(minutes=5))
+        scheduled = EntryFactory(story=story, published_at=clock.now + timedelta(minutes=10))
+        draft = EntryFactory(story=story, status=Entry.Status.DRAFT)
+        KeyPointFactory(story=story, text="Prepared point", entry=scheduled)
+        KeyPointFactory(story=story, text="Draft point", entry=draft)
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert "Prepared point" in page and "Draft point" in page
+    assert f"#entry-{scheduled.pk}" not in page
+    assert f"#entry-{draft.pk}" not in page
+
+    clock.advance(minutes=11)
+    cache.delete(version_key(story.slug))  # as the version expires at the entry's time
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert f'/entries/{scheduled.pk}/#entry-{scheduled.pk}">Read the update</a>' in page
+    assert f"#entry-{draft.pk}" not in page
+
+
 def test_a_scheduled_entry_is_announced_once(client, story, clock):
     EntryFactory(story=story, published_at=clock.now + timedelta(minutes=1))
     clock.advance(minutes=2)

@@ -239,7 +239,7 @@ class Story(Revisioned):
         """Note what readers see of the story besides its entries: its picture, the
         photo of the newest entry readers may see that has one (``picture``,
         ``picture_alt``), and its key points (``key_points_shown``: their ``text`` and
-        ``entry_id``).
+        the ``entry_id`` they link to, None while that entry is not public).
 
         The change pipeline calls it for every story a batch touches, and
         release_due_entries reads it again: what readers may see only changes through
@@ -247,8 +247,15 @@ class Story(Revisioned):
         newest = self.entries.public().exclude(photo="").newest_first()
         photo = newest.values_list("photo", "photo_alt").first()
         self.picture, self.picture_alt = photo or ("", "")
-        points = KeyPoint.objects.public().filter(story=self).values("text", "entry_id")
-        self.key_points_shown = list(points)
+        points = list(KeyPoint.objects.public().filter(story=self).values("text", "entry_id"))
+        # A key point may name an entry readers cannot see yet (the admin lets an editor
+        # prepare one for a scheduled entry): it links to it once the entry appears.
+        linked = [point["entry_id"] for point in points if point["entry_id"]]
+        shown = set(self.entries.public().filter(pk__in=linked).values_list("pk", flat=True))
+        for point in points:
+            if point["entry_id"] not in shown:
+                point["entry_id"] = None
+        self.key_points_shown = points
         Story.objects.filter(pk=self.pk).update(
             picture=self.picture,
             picture_alt=self.picture_alt,
