@@ -2,6 +2,8 @@
 embed, a person, search, and robots.txt. The live-updates endpoint is in updates.py, the
 staff previews in previews.py."""
 
+import hashlib
+
 from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -112,8 +114,10 @@ PUBLIC_STORY = PreparedQuery(
 
 
 def _page_key(slug, reading, origin):
-    # The page holds its absolute canonical URL, so the origin it names counts.
-    return f"liveblog:page:{slug}:{reading.cache_key}:{origin}"
+    # The page holds its absolute canonical URL, so the origin it names counts. Hashed:
+    # a long slug and origin would pass the 250 characters caches take in a key.
+    story_and_origin = hashlib.sha256(f"{slug} {origin}".encode()).hexdigest()
+    return f"liveblog:page:{reading.cache_key}:{story_and_origin}"
 
 
 @require_GET

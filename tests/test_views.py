@@ -236,6 +236,16 @@ def test_a_first_page_after_a_change_is_two_queries(
     assert f'data-version="{story.version}"' in response.content.decode()
 
 
+def test_a_story_with_the_longest_slug_is_cached_like_any_other(client, django_assert_num_queries):
+    """Its first page's cache key stays within the 250 characters caches take (a longer
+    one warns, an error under the tests' settings) and the page is served from it."""
+    story = StoryFactory(slug="s" * 200)
+    EntryFactory(story=story)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(story.get_absolute_url()).status_code == 200
+
+
 @pytest.mark.parametrize("size", [1, 40])
 def test_older_page_query_count_is_constant(client, story, django_assert_num_queries, size):
     grow_story(story, size + 1)
