@@ -279,11 +279,11 @@ def _still_public():
 
     pk = Param("pk", models.BigIntegerField())
     version = Param("version", models.BigIntegerField())
-    return Story.objects.public().filter(pk=pk, version=version).values_list("pk")[:1]
+    return Story.objects.public().filter(pk=pk, version=version).order_by().values_list("pk")[:1]
 
 
-# Whether a story is public at a version: read after a version was cached, and prepared,
-# as a first page after an eviction reads it (see prepared.py).
+# Whether a story is still public at a version (remember_version). A first page rendered
+# after its version was evicted asks it, so its SQL is written once (see prepared.py).
 STILL_PUBLIC = PreparedQuery(_still_public)
 
 

@@ -200,7 +200,7 @@ def _story_entries(*, leave_out=False):
 
 _NOW = Param("now", models.DateTimeField())
 PINNED_ENTRY = PreparedQuery(
-    lambda: _story_entries().filter(pk=Param("pinned", models.BigIntegerField())).public(_NOW)
+    lambda: _story_entries().filter(pk=Param("pinned", models.BigIntegerField())).public(_NOW)[:1]
 )
 FIRST_PAGE = PreparedQuery(
     lambda size, leave_out: (
@@ -217,9 +217,10 @@ def _first_page(story, size):
     if story.pinned_entry_id:
         rows = PINNED_ENTRY.rows(story=story.pk, pinned=story.pinned_entry_id, now=now)
         pinned = StreamEntry(*rows[0]) if rows else None
-    rows = FIRST_PAGE.rows(
-        size, pinned is not None, story=story.pk, pinned=story.pinned_entry_id, now=now
-    )
+    if pinned is None:
+        rows = FIRST_PAGE.rows(size, False, story=story.pk, now=now)
+    else:
+        rows = FIRST_PAGE.rows(size, True, story=story.pk, pinned=pinned.pk, now=now)
     entries, more = split_page([StreamEntry(*row) for row in rows], size)
     return pinned, entries, more
 

@@ -107,9 +107,9 @@ def story_page(request, slug):
     return response
 
 
-# The story of the first page, read once per version: see prepared.py.
+# The story of a first page rendered cold: see prepared.py.
 PUBLIC_STORY = PreparedQuery(
-    lambda: Story.objects.public().filter(slug=Param("slug", models.SlugField()))[:1]
+    lambda: Story.objects.public().filter(slug=Param("slug", models.SlugField())).order_by()[:1]
 )
 
 

@@ -48,7 +48,7 @@ def test_rows_are_read_as_the_orm_reads_them():
     EntryFactory.create_batch(3, story=story)
     now = BASE_TIME + timedelta(days=1)
     orm = list(StreamEntry.rows(story.entries.all()).newest_first().public()[:3])
-    prepared = FIRST_PAGE.rows(2, False, story=story.pk, pinned=None, now=now)
+    prepared = FIRST_PAGE.rows(2, False, story=story.pk, now=now)
     assert [tuple(row) for row in prepared] == [tuple(row) for row in orm]
     assert prepared[0][1].tzinfo is not None  # an aware time, on SQLite too
 
@@ -123,3 +123,28 @@ def test_the_prepared_first_page_is_the_one_every_other_reading_builds(pinned, c
     pinned_pk, entries, more = prepared
     assert pinned_pk == (story.pinned_entry_id if pinned == "public" else None)
     assert entries == [shown[3].pk, shown[2].pk] and more is not None
+
+
+def test_a_run_names_every_param_and_nothing_else():
+    story = StoryFactory()
+    now = BASE_TIME
+    with pytest.raises(TypeError, match="takes"):
+        FIRST_PAGE.rows(2, False, story=story.pk)
+    with pytest.raises(TypeError, match="takes"):
+        FIRST_PAGE.rows(2, False, story=story.pk, pinned=1, now=now)
+
+
+def test_a_param_is_never_none():
+    """SQL written once says ``id <> %s``: with NULL it would leave every entry out."""
+    with pytest.raises(ValueError, match="never None"):
+        FIRST_PAGE.rows(2, True, story=StoryFactory().pk, pinned=None, now=BASE_TIME)
+
+
+def test_instances_read_only_whole_model_instances():
+    joined = PreparedQuery(
+        lambda: Entry.objects.select_related("story").filter(
+            pk=Param("pk", models.BigIntegerField())
+        )
+    )
+    with pytest.raises(TypeError, match="whole model instances"):
+        joined.instances(pk=1)
