@@ -140,9 +140,6 @@ def stream_context(story, entries, older):
         "entries": with_day_headings(entries, story.tzinfo),
         "older_url": f"{story.get_absolute_url()}?before={older}" if older else None,
         "poll_interval": settings.LIVEBLOG_POLL_INTERVAL,
-        # No controls by each entry (the desk's include names some): set, so the stream
-        # does not look the name up in vain once per entry.
-        "entry_controls": None,
     }
 
 
