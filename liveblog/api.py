@@ -51,6 +51,7 @@ def story(request, slug):
     found = Story.objects.public().filter(slug=slug).first()
     if found is None:
         return api_error(404, "No such story.")
+    found.release_due_entries()  # its version and key points, as the pages have them
     payload = {
         **story_summary(request, found),
         "lede": found.lede,

@@ -127,7 +127,7 @@ def _make_changes(pending):
     # two batches that touch the same stories lock them in the same order.
     for story_id in sorted(pending):
         changes = pending[story_id]
-        story = Story.objects.select_for_update().filter(pk=story_id).first()
+        story = Story.objects.select_for_update(no_key=True).filter(pk=story_id).first()
         if story is None:
             continue  # deleted in this batch: its readers' pages are gone with it
         now = timezone.now()
@@ -139,7 +139,12 @@ def _make_changes(pending):
             changes.kinds.add(StoryChange.Kind.ENTRY)
             changes.entry_ids.update(due)
         story.refresh_next_due(now)
+        key_points_shown = story.key_points_shown
         story.refresh_page_summary()
+        if story.key_points_shown != key_points_shown:
+            # What readers see of the key points changed with this batch: a linked
+            # entry appeared or went (a key point links to it only while it is public).
+            changes.kinds.add(StoryChange.Kind.KEY_POINTS)
         # Rendered from what the database holds now, not from the instances announced:
         # a savepoint rolled back inside the batch, or the story changed after the
         # entry, must not reach the stored HTML.

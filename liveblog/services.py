@@ -119,7 +119,7 @@ def key_point_add(*, entry, user):
     """Make ``entry``'s headline the last key point of its story, linked to the entry,
     and log it. Returns the key point, or None when the entry already is one."""
     # The story's row lock makes two clicks at once wait for each other: one key point.
-    story = Story.objects.select_for_update().get(pk=entry.story_id)
+    story = Story.objects.select_for_update(no_key=True).get(pk=entry.story_id)
     if story.key_points.filter(entry=entry).exists():
         return None
     last = story.key_points.aggregate(last=Max("position"))["last"] or 0

@@ -113,11 +113,30 @@ def test_a_key_point_prepared_for_a_scheduled_entry_links_to_it_once_it_appears(
     assert f"#entry-{scheduled.pk}" not in page
     assert f"#entry-{draft.pk}" not in page
 
+    story.refresh_from_db()
+    version = story.version
+
     clock.advance(minutes=11)
     cache.delete(version_key(story.slug))  # as the version expires at the entry's time
+    link = f'/entries/{scheduled.pk}/#entry-{scheduled.pk}">Read the update</a>'
+    # Open pages get the key points again with the entry: a "key updates only" reader
+    # learns from them that it is a key update.
+    update = client.get(f"/stories/{story.slug}/updates/{version}/").json()
+    assert [entry["id"] for entry in update["entries"]] == [scheduled.pk]
+    assert link in update["key_points_html"]
     page = client.get(story.get_absolute_url()).content.decode()
-    assert f'/entries/{scheduled.pk}/#entry-{scheduled.pk}">Read the update</a>' in page
+    assert link in page
     assert f"#entry-{draft.pk}" not in page
+    api = client.get(f"/api/stories/{story.slug}/").json()
+    assert [point["entry_id"] for point in api["key_points"]] == [scheduled.pk, None]
+
+
+def test_the_api_announces_a_due_entry_as_the_pages_do(client, story, clock):
+    EntryFactory(story=story, published_at=clock.now + timedelta(minutes=1))
+    story.refresh_from_db()
+    clock.advance(minutes=2)
+    api = client.get(f"/api/stories/{story.slug}/").json()
+    assert api["version"] == story.version + 1
 
 
 def test_a_scheduled_entry_is_announced_once(client, story, clock):

@@ -334,7 +334,7 @@ class Story(Revisioned):
         if self.next_due_at is None or self.next_due_at > now:
             return
         with changes.batch():
-            story = Story.objects.select_for_update().get(pk=self.pk)
+            story = Story.objects.select_for_update(no_key=True).get(pk=self.pk)
             if story.next_due_at is None or story.next_due_at > now:
                 for name in self.PIPELINE_FIELDS:
                     setattr(self, name, getattr(story, name))
