@@ -133,9 +133,9 @@ def _make_changes(pending):
         now = timezone.now()
         due = story.due_entry_ids(now)
         if due:
-            # Scheduled entries came due and no reader's request has announced them
-            # yet (release_due_entries): announced with this change, before the next
-            # due time is noted past them.
+            # Scheduled entries came due: announced with this change, whether a reader's
+            # request made it for them (release_due_entries) or any other change to the
+            # story came first, before the next due time is noted past them.
             changes.kinds.add(StoryChange.Kind.ENTRY)
             changes.entry_ids.update(due)
         story.refresh_next_due(now)

@@ -82,7 +82,7 @@ def story_page(request, slug):
     except BadReading as e:
         return bad_request(str(e))
     if reading.cursor is not None:
-        story = get_object_or_404(Story.objects.public(), slug=slug)
+        story = _public_story(slug)
         story.release_due_entries()  # as every page does: its picture may be the entry's
         return render_story(request, story, before=reading.cursor, reading=reading)
 
@@ -93,10 +93,7 @@ def story_page(request, slug):
     version, page = cached_version_and(slug, page_key)
     if version is not None and page is not None and page[0] == version:
         return HttpResponse(page[1])
-    found = PUBLIC_STORY.instances(slug=slug)
-    if not found:
-        raise Http404("No such story.")
-    story = found[0]
+    story = _public_story(slug)
     story.release_due_entries()
     response = render_story(request, story, before=None, reading=reading)
     # The page was read after the story row, so it shows at least this version: a
@@ -107,10 +104,17 @@ def story_page(request, slug):
     return response
 
 
-# The story of a first page rendered cold: see prepared.py.
+# The story of a story page, read on every cold render of its first page: see prepared.py.
 PUBLIC_STORY = PreparedQuery(
     lambda: Story.objects.public().filter(slug=Param("slug", models.SlugField())).order_by()[:1]
 )
+
+
+def _public_story(slug):
+    found = PUBLIC_STORY.instances(slug=slug)
+    if not found:
+        raise Http404("No such story.")
+    return found[0]
 
 
 def _page_key(slug, reading, origin):

@@ -339,8 +339,9 @@ class Story(Revisioned):
                 for name in self.PIPELINE_FIELDS:
                     setattr(self, name, getattr(story, name))
                 return
-            changes.announce(story.pk, StoryChange.Kind.ENTRY, entry_ids=story.due_entry_ids(now))
-            story.refresh_next_due(now)
+            # The change pipeline announces what came due and notes the next due time,
+            # as for any change (changes._make_changes).
+            changes.announce(story.pk, StoryChange.Kind.ENTRY)
         story = Story.objects.values(*self.PIPELINE_FIELDS).get(pk=self.pk)
         for name, value in story.items():
             setattr(self, name, value)
